@@ -1,0 +1,78 @@
+# The documented interface of the project: `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+SAM_VENV  := .venv-sam
+SAM       := $(SAM_VENV)/bin/sam
+export AWS_EC2_METADATA_DISABLED ?= true
+export SAM_CLI_TELEMETRY ?= 0
+export AWS_DEFAULT_REGION ?= us-east-1
+export PYTHONDONTWRITEBYTECODE := 1
+
+FUNCTION ?= SweepFunction
+EVENT    ?= events/scheduled-sweep.json
+ENV_VARS ?=
+PORT     ?= 8787
+
+.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator invoke check-policy build validate bench \
+        stackset-package stackset-create stackset-update clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: requirements-dev.txt src/requirements.txt
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## Create .venv (Python 3.13 when present, else python3 >= 3.11) with the pinned dependencies
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || "$$(scripts/find-python)" -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+sam-venv: $(SAM_VENV)/.installed ## Create .venv-sam with the pinned SAM CLI
+
+test: venv ## Run every offline test with coverage (the CI test command)
+	$(PY) -m pytest --cov --cov-report=term
+
+test-fast: venv ## Run the tests without coverage
+	$(PY) -m pytest -q
+
+lint: venv ## ruff and mypy
+	$(PY) -m ruff check src simulator tests tools bench
+	$(PY) -m ruff format --check src simulator tests tools bench
+	$(PY) -m mypy
+
+typecheck: venv ## mypy only
+	$(PY) -m mypy
+
+demo: venv ## Run the acceptor on the embedded simulator and print its decisions
+	$(PY) -m tools.demo
+
+simulator: venv ## Serve the Well-Architected simulator on 127.0.0.1:$(PORT) until stopped
+	$(PY) -m simulator --port $(PORT)
+
+invoke: venv ## Run FUNCTION with EVENT in-process like `sam local invoke` (ENV_VARS=file optional)
+	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
+
+check-policy: venv ## Validate an allowlist configuration (ENV_VARS=file) and print the effective policy
+	$(PY) -m tools.check_policy $(if $(ENV_VARS),--env-vars $(ENV_VARS))
+
+build: sam-venv ## sam build (needs a python3.13 on PATH; .venv provides one when built with 3.13)
+	@if PATH="$(CURDIR)/$(VENV)/bin:$$PATH" python3.13 -c '' 2>/dev/null; then \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --template-file template.yaml && test -d .aws-sam/build/SweepFunction; \
+	else echo "build: skipped, no python3.13 on this machine (the functions' runtime)"; fi
+
+validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
+	$(SAM) validate --lint --template-file template.yaml
+	$(PY) -m cfn_lint template.yaml templates/*.yaml
+
+bench: venv ## Benchmarks: cold start, sweep throughput, policy speed (prints ratios against targets)
+	$(PY) -m bench
+
+clean: ## Remove virtual environments and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
