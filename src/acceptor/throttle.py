@@ -1,0 +1,89 @@
+"""Client-side pacing and retry for an API whose rate limit is not published.
+
+``AdaptiveRate`` is shared by every worker of a sweep: it sends freely until the service throttles,
+then caps the request rate just below what was getting through and raises the cap again slowly
+(additive increase, multiplicative decrease). ``backoff_delay`` is capped exponential backoff with
+full jitter for the retries themselves.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+def backoff_delay(attempt: int, *, base: float = 0.05, cap: float = 2.0, rng: random.Random | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (1-based): full jitter over base * 2**attempt."""
+    upper = min(cap, base * (2 ** attempt))
+    return (rng or random).uniform(upper / 2, upper)
+
+
+class AdaptiveRate:
+    """A token bucket whose rate adapts to throttling. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        decrease: float = 0.85,
+        increase_per_second: float = 4.0,
+        min_rate: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._decrease = decrease
+        self._increase = increase_per_second
+        self._min = min_rate
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._rate: float | None = None  # None: no throttling seen, no cap
+        self._next_slot = 0.0
+        self._last_cut = float("-inf")
+        self._last_raise = 0.0
+        self._sent: deque[float] = deque()
+
+    @property
+    def rate(self) -> float | None:
+        return self._rate
+
+    def acquire(self) -> None:
+        """Wait for this caller's turn to send one request."""
+        with self._lock:
+            now = self._clock()
+            self._sent.append(now)
+            while self._sent and self._sent[0] < now - 1.0:
+                self._sent.popleft()
+            if self._rate is None:
+                return
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self._rate
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+
+    def throttled(self) -> None:
+        """The service said slow down: cap the rate just below what was getting through."""
+        with self._lock:
+            now = self._clock()
+            # In-flight requests of one burst come back throttled together: cut once per burst.
+            if now - self._last_cut < 0.5:
+                return
+            observed = max(len(self._sent), self._min)
+            current = observed if self._rate is None else min(self._rate, observed)
+            self._rate = max(self._min, current * self._decrease)
+            self._last_cut = now
+            self._last_raise = now
+
+    def succeeded(self) -> None:
+        """Raise the cap slowly while requests get through."""
+        if self._rate is None:
+            return
+        with self._lock:
+            if self._rate is None:
+                return
+            now = self._clock()
+            self._rate += self._increase * max(0.0, now - self._last_raise)
+            self._last_raise = now

@@ -1,0 +1,29 @@
+"""ShareEventFunction: a forwarded Create*Share event says "look now" for one invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from acceptor import runtime
+from acceptor.events import InvalidEvent, parse_share_event
+from acceptor.observability import emit_summary_metrics, logger, metrics, traced
+from handlers.common import invalid_event, load_components
+
+
+@traced
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+def lambda_handler(event: Any, context: Any, components: runtime.Components | None = None) -> dict[str, Any]:
+    try:
+        hint = parse_share_event(event)
+    except InvalidEvent as err:
+        return invalid_event(err)
+    comps = load_components(components)
+    logger.append_keys(share_invitation_id=hint.invitation_id)
+    summary = comps.acceptor.handle_hint(hint, attempts=comps.settings.hint_lookup_attempts)
+    emit_summary_metrics(summary)
+    result = {"status": "ok", "share_invitation_id": hint.invitation_id, **summary.to_dict()}
+    logger.info("share event handled", extra={"summary": result})
+    return result

@@ -1,0 +1,28 @@
+"""SweepFunction: on a schedule or on demand, decide every pending share invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from acceptor import runtime
+from acceptor.events import InvalidEvent, parse_sweep_event
+from acceptor.observability import emit_summary_metrics, logger, metrics, traced
+from handlers.common import invalid_event, load_components
+
+
+@traced
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+def lambda_handler(event: Any, context: Any, components: runtime.Components | None = None) -> dict[str, Any]:
+    try:
+        parse_sweep_event(event)
+    except InvalidEvent as err:
+        return invalid_event(err)
+    comps = load_components(components)
+    summary = comps.acceptor.sweep(deadline=runtime.deadline(context, comps.settings))
+    emit_summary_metrics(summary)
+    result = {"status": "ok", **summary.to_dict()}
+    logger.info("sweep finished", extra={"summary": result})
+    return result
