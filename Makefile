@@ -69,7 +69,7 @@ build: sam-venv ## sam build (needs a python3.13 on PATH; .venv provides one whe
 
 validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
 	$(SAM) validate --lint --template-file template.yaml
-	$(PY) -m cfn_lint template.yaml templates/*.yaml
+	$(VENV)/bin/cfn-lint template.yaml templates/*.yaml
 
 bench: venv ## Benchmarks: cold start, sweep throughput, policy speed (prints ratios against targets)
 	$(PY) -m bench
