@@ -1,0 +1,139 @@
+"""Event parsing: hints only, every malformed shape rejected with a stable reason."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from acceptor.events import MAX_EVENT_BYTES, InvalidEvent, parse_share_event, parse_sweep_event
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.mark.parametrize(("name", "rtype"), [
+    ("share-workload.json", "WORKLOAD"), ("share-lens.json", "LENS"),
+    ("share-profile.json", "PROFILE"), ("share-template.json", "TEMPLATE"),
+])
+def test_sample_share_events_parse_to_hints(name: str, rtype: str) -> None:
+    event = load(name)
+    hint = parse_share_event(event)
+    assert hint.resource_type == rtype
+    assert hint.invitation_id == event["detail"]["responseElements"]["ShareId"]
+    assert hint.event_id == event["id"]
+    assert hint.claimed_sharer == "222222222222"
+
+
+def test_scheduled_sample_and_empty_request_start_a_sweep() -> None:
+    assert parse_sweep_event(load("scheduled-sweep.json")) == load("scheduled-sweep.json")["id"]
+    assert parse_sweep_event({}) is None
+    assert parse_sweep_event(None) is None
+
+
+def test_malformed_sample_is_rejected() -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(load("malformed-share.json"))
+    assert err.value.reason == "missing_share_id"
+
+
+def _mutate(path: list[str], value: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load("share-workload.json"))
+    node = event
+    for key in path[:-1]:
+        node = node[key]
+    if value is ...:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return event
+
+
+@pytest.mark.parametrize(("path", "value", "reason"), [
+    (["source"], "aws.events", "unexpected_source"),
+    (["source"], "custom.forger", "unexpected_source"),
+    (["detail-type"], "Scheduled Event", "unexpected_detail_type"),
+    (["detail"], "not a dict", "missing_detail"),
+    (["detail", "eventName"], "DeleteWorkloadShare", "unexpected_event_name"),
+    (["detail", "eventName"], "UpdateShareInvitation", "unexpected_event_name"),
+    (["detail", "errorCode"], "ValidationException", "failed_call"),
+    (["detail", "responseElements"], None, "missing_share_id"),
+    (["detail", "responseElements", "ShareId"], "A1B2C3D4E5F60718293A4B5C6D7E8F90", "missing_share_id"),
+    (["detail", "responseElements", "ShareId"], "a1b2c3", "missing_share_id"),
+    (["detail", "responseElements", "ShareId"], 12345, "missing_share_id"),
+    (["detail", "responseElements", "ShareId"], ..., "missing_share_id"),
+])
+def test_share_event_shapes_rejected(path: list[str], value: Any, reason: str) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(_mutate(path, value))
+    assert err.value.reason == reason
+    assert str(err.value)  # a clear message for the log
+
+
+def test_lowercase_share_id_key_accepted() -> None:
+    event = _mutate(["detail", "responseElements", "ShareId"], ...)
+    event["detail"]["responseElements"]["shareId"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    assert parse_share_event(event).invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+
+def test_claimed_sharer_that_is_not_an_account_is_dropped() -> None:
+    assert parse_share_event(_mutate(["account"], "2222")).claimed_sharer is None
+
+
+def test_oversized_events_are_rejected() -> None:
+    event = _mutate(["detail", "padding"], "x" * (MAX_EVENT_BYTES + 1))
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event)
+    assert err.value.reason == "oversized"
+    with pytest.raises(InvalidEvent) as err:
+        parse_sweep_event({"source": "aws.events", "detail-type": "Scheduled Event", "pad": "x" * MAX_EVENT_BYTES})
+    assert err.value.reason == "oversized"
+
+
+@pytest.mark.parametrize("event", [[], "text", 42, True])
+def test_non_objects_rejected(event: Any) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event)
+    assert err.value.reason == "not_an_object"
+    with pytest.raises(InvalidEvent):
+        parse_sweep_event(event)
+
+
+def test_sweep_refuses_share_events() -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_sweep_event(load("share-workload.json"))
+    assert err.value.reason == "unexpected_event"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_fuzzed_events_never_crash_the_parsers(event: Any) -> None:
+    for parse in (parse_share_event, parse_sweep_event):
+        try:
+            parse(event)
+        except InvalidEvent as err:
+            assert err.reason
+
+
+@given(st.dictionaries(st.sampled_from(["source", "detail-type", "detail", "id", "account"]), json_values))
+def test_fuzzed_share_event_fields_give_a_hint_only_when_well_formed(event: dict[str, Any]) -> None:
+    try:
+        hint = parse_share_event(event)
+    except InvalidEvent:
+        return
+    assert len(hint.invitation_id) == 32
+    assert event["source"] == "aws.wellarchitected"

@@ -1,0 +1,90 @@
+"""Client-side pacing: free until throttled, then capped below the observed rate, then recovering."""
+
+from __future__ import annotations
+
+import random
+
+from acceptor.throttle import AdaptiveRate, backoff_delay
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_no_cap_until_throttled() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep)
+    for _ in range(500):
+        rate.acquire()
+    assert rate.rate is None
+    assert t.slept == []
+
+
+def test_throttle_caps_below_observed_rate_and_paces() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, decrease=0.8)
+    for _ in range(100):  # 100 requests within one second
+        rate.acquire()
+        t.now += 0.005
+    rate.throttled()
+    assert rate.rate is not None
+    assert 70 <= rate.rate <= 81
+    start = t.now
+    for _ in range(40):
+        rate.acquire()
+    # 40 requests at ~80/s take about half a second of waiting
+    assert 0.4 <= t.now - start <= 0.6
+
+
+def test_one_burst_of_throttles_cuts_once() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, decrease=0.5)
+    for _ in range(50):
+        rate.acquire()
+    rate.throttled()
+    first = rate.rate
+    rate.throttled()
+    rate.throttled()
+    assert rate.rate == first
+    t.now += 1.0
+    rate.throttled()
+    assert rate.rate is not None and first is not None and rate.rate < first
+
+
+def test_success_raises_the_cap_over_time() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, increase_per_second=5.0)
+    for _ in range(20):
+        rate.acquire()
+    rate.throttled()
+    before = rate.rate
+    t.now += 2.0
+    rate.succeeded()
+    assert before is not None and rate.rate is not None
+    assert abs(rate.rate - (before + 10.0)) < 1e-6
+
+
+def test_rate_never_below_minimum() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, min_rate=2.0, decrease=0.1)
+    for _ in range(5):
+        rate.throttled()
+        t.now += 1.0
+    assert rate.rate == 2.0
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(n, base=0.1, cap=1.0, rng=rng) for n in range(1, 8)]
+    assert 0.1 <= delays[0] <= 0.2
+    assert all(d <= 1.0 for d in delays)
+    assert delays[-1] >= 0.5

@@ -1,0 +1,264 @@
+"""`make demo`: the acceptor's main job on the embedded simulator, in a few seconds.
+
+Sharers (trusted, unknown, denied) share all four resource types with one member account; the sweep
+decides every invitation under a demo policy; then a new share's forwarded event is handled, and a
+forged event is shown to change nothing. Prints the decisions, the metrics and the final share
+statuses as the sharers see them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from acceptor import runtime
+from acceptor.settings import load_settings
+from simulator import Simulator
+
+RECIPIENT = "111111111111"
+SHARERS = {
+    "222222222222": "platform (trusted)",
+    "333333333333": "security (trusted)",
+    "444444444444": "unknown",
+    "555555555555": "vendor (denied)",
+}
+DEMO_POLICY = {
+    "ALLOWED_SOURCE_ACCOUNTS": "222222222222,333333333333",
+    "DENIED_SOURCE_ACCOUNTS": "555555555555",
+    "ALLOWED_RESOURCE_TYPES": "WORKLOAD,LENS,PROFILE,TEMPLATE",
+    "ALLOWED_PERMISSION_TYPES": "READONLY",
+    "NON_MATCHING_ACTION": "IGNORE",
+    "DRY_RUN": "false",
+}
+
+
+@dataclass
+class Share:
+    sharer: str
+    resource_type: str
+    name: str
+    resource_id: str
+    share_id: str
+    permission: str | None = None
+
+
+def _token() -> str:
+    return str(uuid.uuid4())
+
+
+class World:
+    """Builds the demo's resources and shares through the simulated API, as real sharers would."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.shares: list[Share] = []
+
+    def workload(self, sharer: str, name: str, permission: str, to: str = RECIPIENT) -> Share:
+        wa = self.sim.client(account=sharer)
+        workload_id = wa.create_workload(WorkloadName=name, Description=f"{name} workload", Environment="PRODUCTION",
+                                         Lenses=["wellarchitected"], AwsRegions=["us-east-1"],
+                                         ClientRequestToken=_token())["WorkloadId"]
+        share_id = wa.create_workload_share(WorkloadId=workload_id, SharedWith=to, PermissionType=permission,
+                                            ClientRequestToken=_token())["ShareId"]
+        return self._add(Share(sharer, "WORKLOAD", name, workload_id, share_id, permission))
+
+    def lens(self, sharer: str, name: str) -> Share:
+        wa = self.sim.client(account=sharer)
+        lens_json = json.dumps({"schemaVersion": "2021-11-01", "name": name, "description": name, "pillars": []})
+        lens_arn = wa.import_lens(JSONString=lens_json, ClientRequestToken=_token())["LensArn"]
+        share_id = wa.create_lens_share(LensAlias=lens_arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
+        return self._add(Share(sharer, "LENS", name, lens_arn, share_id))
+
+    def profile(self, sharer: str, name: str) -> Share:
+        wa = self.sim.client(account=sharer)
+        arn = wa.create_profile(ProfileName=name, ProfileDescription=name, ProfileQuestions=[],
+                                ClientRequestToken=_token())["ProfileArn"]
+        share_id = wa.create_profile_share(ProfileArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
+        return self._add(Share(sharer, "PROFILE", name, arn, share_id))
+
+    def template(self, sharer: str, name: str) -> Share:
+        wa = self.sim.client(account=sharer)
+        arn = wa.create_review_template(TemplateName=name, Description=name, Lenses=["wellarchitected"],
+                                        ClientRequestToken=_token())["TemplateArn"]
+        share_id = wa.create_template_share(TemplateArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
+        return self._add(Share(sharer, "TEMPLATE", name, arn, share_id))
+
+    def _add(self, share: Share) -> Share:
+        self.shares.append(share)
+        return share
+
+    def status(self, share: Share) -> str:
+        """The share's status as its sharer reads it through List*Shares."""
+        wa = self.sim.client(account=share.sharer)
+        call, key, arg = _LIST_SHARES[share.resource_type]
+        summaries = getattr(wa, call)(**{arg: share.resource_id})[key]
+        return next(s["Status"] for s in summaries if s["ShareId"] == share.share_id)
+
+
+_LIST_SHARES = {
+    "WORKLOAD": ("list_workload_shares", "WorkloadShareSummaries", "WorkloadId"),
+    "LENS": ("list_lens_shares", "LensShareSummaries", "LensAlias"),
+    "PROFILE": ("list_profile_shares", "ProfileShareSummaries", "ProfileArn"),
+    "TEMPLATE": ("list_template_shares", "TemplateShareSummaries", "TemplateArn"),
+}
+
+
+def seed(world: World) -> None:
+    world.workload("222222222222", "payments-api", "READONLY")
+    world.workload("222222222222", "ledger", "CONTRIBUTOR")  # permission not allowed by the demo policy
+    world.lens("222222222222", "platform-serverless-lens")
+    world.template("222222222222", "standard-review")
+    world.profile("333333333333", "pci-profile")
+    world.lens("333333333333", "security-baseline-lens")
+    world.workload("444444444444", "shadow-analytics", "READONLY")
+    world.template("444444444444", "unvetted-template")
+    world.workload("555555555555", "vendor-portal", "READONLY")
+    world.profile("555555555555", "vendor-profile")
+
+
+class Capture:
+    """Collects the functions' JSON logs and EMF metrics while they run."""
+
+    def __init__(self) -> None:
+        self.logs = io.StringIO()
+        self.stdout = io.StringIO()
+
+    @contextlib.contextmanager
+    def running(self) -> Any:
+        from acceptor.observability import logger
+
+        handler = logger.registered_handler
+        previous = handler.setStream(self.logs)  # type: ignore[attr-defined]
+        try:
+            with contextlib.redirect_stdout(self.stdout):
+                yield
+        finally:
+            handler.setStream(previous)  # type: ignore[attr-defined]
+
+    def records(self, message: str) -> list[dict[str, Any]]:
+        return [r for r in _json_lines(self.logs.getvalue()) if r.get("message") == message]
+
+    def metrics(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for blob in _json_lines(self.stdout.getvalue()):
+            for directive in blob.get("_aws", {}).get("CloudWatchMetrics", []):
+                for metric in directive.get("Metrics", []):
+                    name = metric["Name"]
+                    value = blob.get(name, 0)
+                    totals[name] = totals.get(name, 0) + (sum(value) if isinstance(value, list) else value)
+        return totals
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            with contextlib.suppress(json.JSONDecodeError):
+                out.append(json.loads(line))
+    return out
+
+
+class Context:
+    function_name = "demo"
+    memory_limit_in_mb = 256
+    invoked_function_arn = f"arn:aws:lambda:us-east-1:{RECIPIENT}:function:demo"
+    aws_request_id = "demo"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    line = "  ".join("-" * w for w in widths)
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*headers), line, *(fmt.format(*map(str, r)) for r in rows)])
+
+
+def decision_rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    return [[
+        r["share_invitation_id"][:8],
+        f"{r['shared_by']} {SHARERS.get(r['shared_by'], '')}",
+        r["resource_type"],
+        r["resource_name"],
+        r.get("permission_type") or "-",
+        r["action"],
+        r["reason"],
+        r["result"],
+    ] for r in records]
+
+
+def run(out: Any = sys.stdout) -> dict[str, Any]:
+    """Run the whole demo; returns what it printed as data (tests read it)."""
+    from handlers import share_event, sweep
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    sim = Simulator()
+    world = World(sim)
+    seed(world)
+    settings = load_settings(DEMO_POLICY)
+    comps = runtime.build(settings, wellarchitected_client=sim.client(account=RECIPIENT))
+    headers = ["invitation", "sharer", "type", "resource", "permission", "action", "reason", "result"]
+
+    def p(text: str = "") -> None:
+        print(text, file=out)
+
+    p(f"Member account {RECIPIENT} has {len(world.shares)} pending share invitations from {len(SHARERS)} sharers.")
+    p("Demo policy: " + ", ".join(f"{k}={v}" for k, v in DEMO_POLICY.items()))
+    p()
+    sweep_capture = Capture()
+    with sweep_capture.running():
+        sweep_result = sweep.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event",
+                                             "id": "demo-sweep", "detail": {}}, Context(), components=comps)
+    sweep_records = sweep_capture.records("invitation decided")
+    p("1. SweepFunction (scheduled): one decision per pending invitation")
+    p(table(decision_rows(sweep_records), headers))
+    p()
+    p("   metrics: " + json.dumps(sweep_capture.metrics(), sort_keys=True))
+    p("   summary: " + json.dumps({k: sweep_result[k] for k in ("accept", "reject", "ignore", "failed", "dry_run")}))
+    p()
+
+    # A trusted sharer shares a new workload; its account forwards the CloudTrail event to us.
+    new_share = world.workload("222222222222", "checkout-service", "READONLY")
+    real_event = sim.events[-1]
+    # A forged event: claims the trusted sharer, but points at the unknown sharer's pending invitation.
+    unknown_share = next(s for s in world.shares if s.sharer == "444444444444" and s.resource_type == "WORKLOAD")
+    forged = json.loads(json.dumps(real_event))
+    forged["id"] = "forged-event"
+    forged["detail"]["responseElements"]["ShareId"] = unknown_share.share_id
+    event_capture = Capture()
+    with event_capture.running():
+        real_result = share_event.lambda_handler(real_event, Context(), components=comps)
+        forged_result = share_event.lambda_handler(forged, Context(), components=comps)
+    p("2. ShareEventFunction: a forwarded share event, then a forged one (both re-read from the API)")
+    p(table(decision_rows(event_capture.records("invitation decided")), headers))
+    for warning in event_capture.records("share event disagrees with the API; deciding on the API"):
+        p(f"   warning: event claimed sharer {warning['event_account']}, the API says {warning['listed_shared_by']}")
+    p()
+
+    p("3. Share statuses as the sharers see them (List*Shares)")
+    status_rows = [[s.sharer, SHARERS[s.sharer], s.resource_type, s.name, world.status(s)] for s in world.shares]
+    p(table(status_rows, ["sharer", "who", "type", "resource", "status"]))
+    p()
+    p("PENDING invitations stay until they expire (7 days) or a policy change allows them; re-run with")
+    p("NON_MATCHING_ACTION=REJECT to reject them instead. Logs carry one JSON record per decision.")
+    return {
+        "sweep": sweep_result,
+        "sweep_records": sweep_records,
+        "sweep_metrics": sweep_capture.metrics(),
+        "event_results": [real_result, forged_result],
+        "statuses": {s.share_id: world.status(s) for s in world.shares},
+        "new_share": new_share.share_id,
+        "forged_target": unknown_share.share_id,
+    }
+
+
+if __name__ == "__main__":
+    run()
