@@ -1,0 +1,183 @@
+"""template.yaml stays honest: lint-clean, least-privilege, parameters wired to the documented variables."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.cfn_template import Resolver, function_properties, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+
+ALLOWED_ACTIONS = {
+    "wellarchitected:ListShareInvitations",
+    "wellarchitected:UpdateShareInvitation",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sqs:SendMessage",
+    "sts:AssumeRole",  # only on OrganizationsRoleArn, only when set
+    "sns:Publish",  # only on the notification topic, only when set
+    "xray:PutTraceSegments",  # only when EnableTracing=true
+    "xray:PutTelemetryRecords",
+}
+STAR_RESOURCE_OK = {"wellarchitected", "xray"}  # these actions support no resource ARNs
+
+PARAMETER_FOR_ENV = {
+    "ALLOWED_SOURCE_ACCOUNTS": "AllowedSourceAccounts",
+    "ALLOWED_SOURCE_OUS": "AllowedSourceOUs",
+    "DENIED_SOURCE_ACCOUNTS": "DeniedSourceAccounts",
+    "DENIED_SOURCE_OUS": "DeniedSourceOUs",
+    "ALLOWED_RESOURCE_TYPES": "AllowedResourceTypes",
+    "ALLOWED_PERMISSION_TYPES": "AllowedPermissionTypes",
+    "NON_MATCHING_ACTION": "NonMatchingAction",
+    "DRY_RUN": "DryRun",
+    "ORGANIZATIONS_ROLE_ARN": "OrganizationsRoleArn",
+    "ORG_CACHE_TTL_SECONDS": "OrgCacheTtlSeconds",
+    "MAX_WORKERS": "SweepConcurrency",
+    "POWERTOOLS_METRICS_NAMESPACE": "MetricsNamespace",
+    "POWERTOOLS_LOG_LEVEL": "LogLevel",
+}
+
+
+def test_cfn_lint_passes() -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(ROOT / "template.yaml")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _statements(node: Any) -> list[dict[str, Any]]:
+    """Every policy statement, including both branches of Fn::If."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if "Effect" in node and "Action" in node:
+            found.append(node)
+        for value in node.values():
+            found.extend(_statements(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_statements(value))
+    return found
+
+
+ROLE_STATEMENTS = [
+    (name, s) for name, r in RESOURCES.items() if r["Type"] == "AWS::IAM::Role"
+    for s in _statements(r["Properties"].get("Policies", []))
+]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_roles_grant_only_the_allowed_actions_and_no_wildcards() -> None:
+    assert ROLE_STATEMENTS, "no role policies found"
+    for role, statement in ROLE_STATEMENTS:
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, f"{role}: wildcard action {action}"
+            assert action in ALLOWED_ACTIONS, f"{role}: action {action} is beyond least privilege"
+
+
+def test_star_resources_only_where_iam_allows_nothing_narrower() -> None:
+    for role, statement in ROLE_STATEMENTS:
+        if "*" in _as_list(statement["Resource"]):
+            services = {a.split(":")[0] for a in _as_list(statement["Action"])}
+            assert services <= STAR_RESOURCE_OK, f"{role}: Resource '*' for {services}"
+
+
+def test_functions_use_explicit_roles_and_no_sam_policy_templates() -> None:
+    for name, fn in FUNCTIONS.items():
+        props = fn["Properties"]
+        assert "Role" in props, name
+        assert "Policies" not in props, f"{name}: SAM policies would add actions outside the review"
+    assert all(r["Type"] != "AWS::IAM::ManagedPolicy" for r in RESOURCES.values())
+    for name, r in RESOURCES.items():
+        if r["Type"] == "AWS::IAM::Role":
+            assert "ManagedPolicyArns" not in r["Properties"], name
+
+
+def test_runtime_and_handlers_resolve() -> None:
+    assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.13"
+    sys.path.insert(0, str(ROOT / "src"))
+    for name in FUNCTIONS:
+        props = function_properties(TEMPLATE, name, Resolver(TEMPLATE))
+        module, _, attr = props["Handler"].rpartition(".")
+        assert callable(getattr(importlib.import_module(module), attr)), name
+        assert (ROOT / props["CodeUri"] / "requirements.txt").exists()
+
+
+def test_environment_variables_come_from_their_parameters() -> None:
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    for env, param in PARAMETER_FOR_ENV.items():
+        assert variables[env] == {"Ref": param}, env
+        assert param in TEMPLATE["Parameters"], param
+
+
+def test_parameter_defaults_are_the_documented_ones() -> None:
+    defaults = {k: str(v.get("Default")) for k, v in TEMPLATE["Parameters"].items()}
+    assert defaults["AllowedSourceAccounts"] == ""
+    assert defaults["AllowedSourceOUs"] == ""
+    assert defaults["DeniedSourceAccounts"] == ""
+    assert defaults["AllowedResourceTypes"] == "WORKLOAD,LENS,PROFILE,TEMPLATE"
+    assert defaults["AllowedPermissionTypes"] == "READONLY"
+    assert defaults["NonMatchingAction"] == "IGNORE"
+    assert defaults["DryRun"] == "false"
+    assert defaults["SweepSchedule"] == "rate(1 hour)"
+    assert defaults["EnableTracing"] == "false"
+
+
+@pytest.mark.parametrize(("param", "good", "bad"), [
+    ("AllowedSourceAccounts", ["", "123456789012", "123456789012,210987654321", " 123456789012 , 210987654321"],
+     ["12345678901", "1234567890123", "123456789012,", "arn:aws:iam::123456789012:root", "12345678901a"]),
+    ("AllowedSourceOUs", ["", "ou-ab12-abcdefgh", "r-ab12,ou-ab12-abcdefgh12"], ["ou-1", "o-abcdefghij", "ou-AB12-abcdefgh"]),
+    ("AllowedResourceTypes", ["WORKLOAD", "LENS,PROFILE", "WORKLOAD,LENS,PROFILE,TEMPLATE"], ["", "workload", "STACK"]),
+    ("OrganizationsRoleArn", ["", "arn:aws:iam::123456789012:role/wa-share-acceptor-org-lookup"],
+     ["arn:aws:iam::123456789012:user/x", "role/x"]),
+    ("EventSourceOrganizationId", ["", "o-abcdefghij"], ["o-short", "ou-ab12-abcdefgh"]),
+    ("NotificationEmail", ["", "ops@example.com"], ["not-an-email", "a b@example.com"]),
+])
+def test_allowed_patterns(param: str, good: list[str], bad: list[str]) -> None:
+    pattern = re.compile(TEMPLATE["Parameters"][param]["AllowedPattern"])
+    for value in good:
+        assert pattern.fullmatch(value), f"{param} should accept {value!r}"
+    for value in bad:
+        assert not pattern.fullmatch(value), f"{param} should refuse {value!r}"
+
+
+def _matches(pattern: Any, event: Any) -> bool:
+    """EventBridge matching for exact-value patterns (what the template uses)."""
+    if isinstance(pattern, list):
+        return event in pattern
+    return isinstance(event, dict) and all(k in event and _matches(v, event[k]) for k, v in pattern.items())
+
+
+def test_share_event_rule_matches_the_samples_with_retry_and_dead_letters() -> None:
+    rule = FUNCTIONS["ShareEventFunction"]["Properties"]["Events"]["ShareCreated"]
+    assert rule["Type"] == "EventBridgeRule"
+    props = rule["Properties"]
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    for name in ("share-workload.json", "share-lens.json", "share-profile.json", "share-template.json"):
+        assert _matches(props["Pattern"], json.loads((ROOT / "events" / name).read_text())), name
+    for name in ("scheduled-sweep.json",):
+        assert not _matches(props["Pattern"], json.loads((ROOT / "events" / name).read_text())), name
+
+
+def test_log_groups_have_retention_and_functions_use_them() -> None:
+    for name, fn in FUNCTIONS.items():
+        group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert RESOURCES[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_alarms_cover_failures_invalid_events_and_dead_letters() -> None:
+    alarmed = {r["Properties"]["MetricName"] for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert {"DecisionFailures", "InvalidEvents", "ApproximateNumberOfMessagesVisible"} <= alarmed
