@@ -1,0 +1,98 @@
+"""`make bench`: every benchmark in one run, each printed as a ratio against its target.
+
+Benchmarks are not tests: they never fail on a slow machine. `--output FILE` also writes the
+report as Markdown (docs/benchmarks.md is made this way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tools  # noqa: F401  (puts src/ on sys.path)
+from bench import coldstart, policy_speed, sweep
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--output", help="also write the report as Markdown to this file")
+    parser.add_argument("--quick", action="store_true", help="smaller runs (for a smoke check)")
+    args = parser.parse_args(argv)
+
+    lines: list[str] = []
+
+    def out(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    out(f"# Benchmarks ({datetime.now(UTC):%Y-%m-%d}, Python {platform.python_version()}, {platform.machine()})")
+    out()
+    out("Command: `make bench` (`.venv/bin/python -m bench`).")
+    out()
+
+    cold = coldstart.measure(rounds=5 if args.quick else 15)
+    out("## 1. Cold start (target: at most 1.10x the floor)")
+    out()
+    out(f"Floor `import boto3; boto3.client('wellarchitected')`: {cold['median_seconds']['floor'] * 1000:.0f} ms "
+        f"(median of {cold['rounds']} fresh interpreters, interleaved).")
+    out()
+    out("| handler | import + clients | ratio to floor | verdict |")
+    out("|---|---|---|---|")
+    for name in ("sweep", "share_event"):
+        ratio = cold["ratio"][name]
+        out(f"| {name} | {cold['median_seconds'][name] * 1000:.0f} ms | {ratio:.3f}x | {verdict(ratio <= 1.10)} |")
+    size = cold["artifact_bytes"]
+    out()
+    out(f"Built artifact (`.aws-sam/build/SweepFunction`): {size / 1e6:.1f} MB unzipped" if size
+        else "Built artifact: run `make build` first to measure its size.")
+    out()
+
+    invitations = 400 if args.quick else 2000
+    result = sweep.measure(invitations=invitations)
+    c, b = result["concurrent"], result["one_at_a_time"]
+    out(f"## 2. Sweep (target: within 1.15x of the floor, nothing lost or wrongly decided)")
+    out()
+    out(f"{invitations} pending invitations from 40 sharers; simulator latency 20 ms/call, throttle "
+        f"100 requests/s, 10% injected 5xx errors.")
+    out()
+    out("| run | seconds | floor | ratio | API calls | per invitation | injected 5xx | throttled | lost | wrong |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
+    for label, r in ((f"{c['workers']} workers", c), ("one at a time", b)):
+        out(f"| {label} | {r['seconds']:.2f} | {r['floor_seconds']:.2f} | {r['ratio_to_floor']:.3f}x | "
+            f"{r['api_calls']} | {r['api_calls_per_invitation']:.3f} | {r['injected_errors']} | {r['throttled']} | "
+            f"{r['lost']} | {r['wrongly_decided']} |")
+    ok = c["ratio_to_floor"] <= 1.15 and c["lost"] == 0 and c["wrongly_decided"] == 0
+    out()
+    out(f"Concurrent sweep: {c['ratio_to_floor']:.3f}x the floor, {verdict(ok)}; "
+        f"{c['speedup_vs_one_at_a_time']:.2f}x faster than one call at a time.")
+    out()
+
+    pol = policy_speed.measure(decisions=60_000 if args.quick else 300_000)
+    out("## 3. Policy evaluation (target: at least 200,000 decisions/s)")
+    out()
+    out(f"{pol['allowed_accounts']} allowed accounts, {pol['allowed_ous']} allowed OUs: "
+        f"{pol['decisions_per_second']:,.0f} decisions/s over {pol['decisions']:,} decisions, "
+        f"{pol['decisions_per_second'] / 200_000:.2f}x the target ({verdict(pol['decisions_per_second'] >= 200_000)}); "
+        f"the parsed policy holds {pol['policy_memory_bytes'] / 1e6:.2f} MB.")
+    out()
+    out("<details><summary>raw figures</summary>")
+    out()
+    out("```json")
+    out(json.dumps({"cold_start": cold, "sweep": result, "policy": pol}, indent=2, default=str))
+    out("```")
+    out("</details>")
+    if args.output:
+        Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
