@@ -5,7 +5,7 @@ Pure Python: nothing under ``policy`` imports boto3 or reads the environment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -133,4 +133,3 @@ class Decision:
     reason: str
     field: str | None = None
     detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
