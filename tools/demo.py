@@ -179,7 +179,7 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
     line = "  ".join("-" * w for w in widths)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*headers), line, *(fmt.format(*map(str, r)) for r in rows)])
+    return "\n".join(x.rstrip() for x in [fmt.format(*headers), line, *(fmt.format(*map(str, r)) for r in rows)])
 
 
 def decision_rows(records: list[dict[str, Any]]) -> list[list[str]]:

@@ -1,0 +1,45 @@
+"""python -m simulator --port N: serve the Well-Architected simulator on 127.0.0.1 until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from simulator.core import Simulator
+from simulator.faults import Faults
+from simulator.server import make_server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=8787, help="0 picks a free port (default 8787)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    parser.add_argument("--throttle-rps", type=float, default=None, help="requests/s per account and region")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered HTTP 500")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the injected errors")
+    parser.add_argument("--world", help="world file (JSON) to seed")
+    args = parser.parse_args(argv)
+    try:
+        sim = Simulator(Faults(latency_s=args.latency_ms / 1000, throttle_rps=args.throttle_rps,
+                               error_rate=args.error_rate, seed=args.seed))
+        if args.world:
+            sim.load_world(args.world)
+    except (ValueError, OSError) as err:
+        print(f"simulator: {err}", file=sys.stderr)
+        return 2
+    server = make_server(sim, args.port, args.host)
+    host, port = server.server_address[:2]
+    print(f"Well-Architected simulator listening on http://{host}:{port} "
+          f"(AWS_ENDPOINT_URL_WELLARCHITECTED=http://{host}:{port})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
