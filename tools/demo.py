@@ -58,9 +58,15 @@ class World:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.shares: list[Share] = []
+        self._clients: dict[str, Any] = {}
+
+    def client(self, account: str) -> Any:
+        if account not in self._clients:
+            self._clients[account] = self.sim.client(account=account)
+        return self._clients[account]
 
     def workload(self, sharer: str, name: str, permission: str, to: str = RECIPIENT) -> Share:
-        wa = self.sim.client(account=sharer)
+        wa = self.client(sharer)
         workload_id = wa.create_workload(WorkloadName=name, Description=f"{name} workload", Environment="PRODUCTION",
                                          Lenses=["wellarchitected"], AwsRegions=["us-east-1"],
                                          ClientRequestToken=_token())["WorkloadId"]
@@ -69,21 +75,21 @@ class World:
         return self._add(Share(sharer, "WORKLOAD", name, workload_id, share_id, permission))
 
     def lens(self, sharer: str, name: str) -> Share:
-        wa = self.sim.client(account=sharer)
+        wa = self.client(sharer)
         lens_json = json.dumps({"schemaVersion": "2021-11-01", "name": name, "description": name, "pillars": []})
         lens_arn = wa.import_lens(JSONString=lens_json, ClientRequestToken=_token())["LensArn"]
         share_id = wa.create_lens_share(LensAlias=lens_arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
         return self._add(Share(sharer, "LENS", name, lens_arn, share_id))
 
     def profile(self, sharer: str, name: str) -> Share:
-        wa = self.sim.client(account=sharer)
+        wa = self.client(sharer)
         arn = wa.create_profile(ProfileName=name, ProfileDescription=name, ProfileQuestions=[],
                                 ClientRequestToken=_token())["ProfileArn"]
         share_id = wa.create_profile_share(ProfileArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
         return self._add(Share(sharer, "PROFILE", name, arn, share_id))
 
     def template(self, sharer: str, name: str) -> Share:
-        wa = self.sim.client(account=sharer)
+        wa = self.client(sharer)
         arn = wa.create_review_template(TemplateName=name, Description=name, Lenses=["wellarchitected"],
                                         ClientRequestToken=_token())["TemplateArn"]
         share_id = wa.create_template_share(TemplateArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
@@ -95,7 +101,7 @@ class World:
 
     def status(self, share: Share) -> str:
         """The share's status as its sharer reads it through List*Shares."""
-        wa = self.sim.client(account=share.sharer)
+        wa = self.client(share.sharer)
         call, key, arg = _LIST_SHARES[share.resource_type]
         summaries = getattr(wa, call)(**{arg: share.resource_id})[key]
         return next(s["Status"] for s in summaries if s["ShareId"] == share.share_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ _cached: Components | None = None
 
 
 def build(settings: Settings, *, wellarchitected_client: Any = None, ancestry: Any = None,
-          notifier: Any = None, sts_client: Any = None) -> Components:
+          notifier: Any = None, sts_client: Any = None, sleep: Callable[[float], None] = time.sleep) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given."""
     if ancestry is None and settings.organizations_role_arn:
         from acceptor.organizations import OrgAncestryResolver
@@ -40,11 +40,12 @@ def build(settings: Settings, *, wellarchitected_client: Any = None, ancestry: A
         notifier = SnsNotifier(settings.notification_topic_arn, log=logger)
     acceptor = Acceptor(
         settings.policy,
-        ShareInvitations(wellarchitected_client or default_client()),
+        ShareInvitations(wellarchitected_client or default_client(), sleep=sleep),
         ancestry=ancestry,
         log=logger,
         notifier=notifier,
         max_workers=settings.max_workers,
+        sleep=sleep,
     )
     return Components(settings, acceptor)
 
