@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from acceptor.engine import Acceptor
-from acceptor.wellarchitected import PAGE_SIZE, ShareInvitations
+from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, ShareInvitations
 from policy import load_policy
 from simulator import Faults, Simulator
 
@@ -49,7 +49,7 @@ def run_once(workers: int, invitations: int = 2000, seed_value: int = 1) -> dict
     owner = seed(sim, invitations, accounts)
     sim.faults = Faults(latency_s=LATENCY_S, throttle_rps=THROTTLE_RPS, error_rate=ERROR_RATE, seed=seed_value)
     sim.reset_stats()
-    adapter = ShareInvitations(sim.client(account=RECIPIENT))
+    adapter = ShareInvitations(sim.client(account=RECIPIENT, config=SDK_CONFIG))
     acceptor = Acceptor(policy, adapter, max_workers=workers)
     start = time.perf_counter()
     summary = acceptor.sweep()

@@ -19,6 +19,7 @@ from typing import Any
 
 from acceptor import runtime
 from acceptor.settings import load_settings
+from acceptor.wellarchitected import SDK_CONFIG
 from simulator import Simulator
 
 RECIPIENT = "111111111111"
@@ -210,7 +211,7 @@ def run(out: Any = sys.stdout) -> dict[str, Any]:
     world = World(sim)
     seed(world)
     settings = load_settings(DEMO_POLICY)
-    comps = runtime.build(settings, wellarchitected_client=sim.client(account=RECIPIENT))
+    comps = runtime.build(settings, wellarchitected_client=sim.client(account=RECIPIENT, config=SDK_CONFIG))
     headers = ["invitation", "sharer", "type", "resource", "permission", "action", "reason", "result"]
 
     def p(text: str = "") -> None:

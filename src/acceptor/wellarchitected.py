@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 from acceptor.throttle import AdaptiveRate, backoff_delay
 
 PAGE_SIZE = 50  # the API's maximum
-SDK_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=15)
+SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
 
 _SETTLED = frozenset({"ConflictException", "ResourceNotFoundException"})
 _RETRYABLE = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailableException",

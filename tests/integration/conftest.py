@@ -10,6 +10,7 @@ import pytest
 
 from acceptor import runtime
 from acceptor.settings import load_settings
+from acceptor.wellarchitected import SDK_CONFIG
 from simulator import Simulator
 from tools.demo import RECIPIENT, Capture, World
 
@@ -44,8 +45,8 @@ def world(sim: Simulator) -> World:
 def components(sim: Simulator, env: dict[str, str] | None = None, client: Any = None,
                **kwargs: Any) -> runtime.Components:
     settings = load_settings({**BASE_ENV, **(env or {})})
-    return runtime.build(settings, wellarchitected_client=client or sim.client(account=RECIPIENT),
-                         sleep=lambda _s: None, **kwargs)
+    kwargs.setdefault("sleep", lambda _s: None)  # no real backoff unless a test asks for it
+    return runtime.build(settings, wellarchitected_client=client or sim.client(account=RECIPIENT, config=SDK_CONFIG), **kwargs)
 
 
 class Run:
