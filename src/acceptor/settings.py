@@ -73,9 +73,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     margin = _number(env, "SAFETY_MARGIN_SECONDS", 10.0, 0, 600, problems)
     attempts = _number(env, "HINT_LOOKUP_ATTEMPTS", 2, 1, 10, problems, integer=True)
 
-    if policy is not None and policy.uses_ous and not role_arn:
-        names = [n for n, v in (("ALLOWED_SOURCE_OUS", policy.allowed_ous),
-                                ("DENIED_SOURCE_OUS", policy.denied_ous)) if v]
+    # Read from the raw environment so that this is reported even when the policy itself failed to parse.
+    names = [n for n in ("ALLOWED_SOURCE_OUS", "DENIED_SOURCE_OUS") if env.get(n, "").strip(" ,")]
+    if names and not role_arn:
         problems.append(
             f"{' and '.join(names)} set but ORGANIZATIONS_ROLE_ARN is empty: OU rules need the "
             "read-only Organizations role (templates/org-lookup-role.yaml)"
