@@ -17,7 +17,7 @@ ENV_VARS ?=
 PORT     ?= 8787
 
 .PHONY: help venv sam-venv test test-fast lint typecheck demo simulator invoke check-policy build validate bench \
-        stackset-package stackset-create stackset-update clean
+        stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +73,18 @@ validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
 
 bench: venv ## Benchmarks: cold start, sweep throughput, policy speed (prints ratios against targets)
 	$(PY) -m bench
+
+stackset-buckets: ## Create the org-readable code buckets <ARTIFACT_BUCKET_PREFIX>-<region> (REGIONS, ORG_ID)
+	scripts/stackset.sh buckets
+
+stackset-package: build venv ## Upload the built code to every region's bucket, write dist/stackset-template.json
+	scripts/stackset.sh package
+
+stackset-create: venv ## Create the stack set and deploy it to TARGET_OUS x REGIONS (PARAMETERS=file optional)
+	scripts/stackset.sh create
+
+stackset-update: venv ## Roll the packaged template and PARAMETERS out to every stack instance
+	scripts/stackset.sh update
 
 clean: ## Remove virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

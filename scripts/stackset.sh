@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Roll the acceptor out to an organization with CloudFormation StackSets (service-managed permissions,
+# automatic deployment to new accounts). Run from the management account or a delegated administrator
+# for CloudFormation StackSets (CALL_AS=DELEGATED_ADMIN). Needs the AWS CLI v2 and credentials.
+#
+#   scripts/stackset.sh buckets   # once: <ARTIFACT_BUCKET_PREFIX>-<region> in every region, readable by the org
+#   scripts/stackset.sh package   # zip the built code, upload it to every region's bucket, write the template
+#   scripts/stackset.sh create    # create the stack set and its instances in TARGET_OUS x REGIONS
+#   scripts/stackset.sh update    # roll a new package or new parameters out to every instance
+#
+# Settings (environment):
+#   REGIONS                  regions to deploy to, space or comma separated (buckets, package, create)
+#   ARTIFACT_BUCKET_PREFIX   code buckets are <prefix>-<region> (buckets, package)
+#   ORG_ID                   organization id o-...; only its principals may read the code (buckets)
+#   TARGET_OUS               OU or root ids to deploy to, space or comma separated (create)
+#   PARAMETERS               optional JSON file of [{"ParameterKey": ..., "ParameterValue": ...}] (create, update)
+#   STACK_SET_NAME           default wa-share-acceptor
+#   CALL_AS                  SELF (management account, default) or DELEGATED_ADMIN
+#   MAX_CONCURRENT_PERCENT   default 25;  FAILURE_TOLERANCE_PERCENT  default 10
+#   BUILD_DIR                default .aws-sam/build/SweepFunction (the output of `make build`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY="${PY:-.venv/bin/python}"
+STACK_SET_NAME="${STACK_SET_NAME:-wa-share-acceptor}"
+CALL_AS="${CALL_AS:-SELF}"
+BUILD_DIR="${BUILD_DIR:-.aws-sam/build/SweepFunction}"
+TEMPLATE_OUT="dist/stackset-template.json"
+PREFS="RegionConcurrencyType=PARALLEL,MaxConcurrentPercentage=${MAX_CONCURRENT_PERCENT:-25},FailureTolerancePercentage=${FAILURE_TOLERANCE_PERCENT:-10}"
+
+die() { echo "stackset: $*" >&2; exit 2; }
+need() { [[ -n "${!1:-}" ]] || die "$1 is not set (see the top of scripts/stackset.sh)"; }
+words() { echo "${1//,/ }"; }
+
+parameters_args() {
+  if [[ -n "${PARAMETERS:-}" ]]; then
+    [[ -f "$PARAMETERS" ]] || die "PARAMETERS file '$PARAMETERS' does not exist"
+    echo "--parameters file://$PARAMETERS"
+  fi
+}
+
+cmd_buckets() {
+  need REGIONS; need ARTIFACT_BUCKET_PREFIX; need ORG_ID
+  [[ "$ORG_ID" =~ ^o-[a-z0-9]{10,32}$ ]] || die "ORG_ID '$ORG_ID' is not an organization id (o-...)"
+  for region in $(words "$REGIONS"); do
+    bucket="${ARTIFACT_BUCKET_PREFIX}-${region}"
+    if ! aws s3api head-bucket --bucket "$bucket" --region "$region" >/dev/null 2>&1; then
+      if [[ "$region" == us-east-1 ]]; then
+        aws s3api create-bucket --bucket "$bucket" --region "$region" >/dev/null
+      else
+        aws s3api create-bucket --bucket "$bucket" --region "$region" \
+          --create-bucket-configuration "LocationConstraint=$region" >/dev/null
+      fi
+    fi
+    aws s3api put-public-access-block --bucket "$bucket" --region "$region" --public-access-block-configuration \
+      BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+    aws s3api put-bucket-policy --bucket "$bucket" --region "$region" --policy "$(cat <<JSON
+{"Version": "2012-10-17", "Statement": [
+ {"Sid": "OrganizationReadsCode", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+  "Resource": "arn:aws:s3:::${bucket}/*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "${ORG_ID}"}}},
+ {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+  "Resource": ["arn:aws:s3:::${bucket}", "arn:aws:s3:::${bucket}/*"],
+  "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+JSON
+)"
+    echo "bucket $bucket ready in $region"
+  done
+}
+
+cmd_package() {
+  need REGIONS; need ARTIFACT_BUCKET_PREFIX
+  [[ -f "$BUILD_DIR/handlers/sweep.py" ]] || die "no built code in $BUILD_DIR: run 'make build' first"
+  mkdir -p dist
+  rm -f dist/code.zip
+  # Files at the zip's root, sorted, with fixed timestamps: the same code gives the same key.
+  "$PY" - "$BUILD_DIR" dist/code.zip <<'PYTHON'
+import sys, zipfile
+from pathlib import Path
+root = Path(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as archive:
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+PYTHON
+  digest="$("$PY" -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:20])' dist/code.zip)"
+  key="${STACK_SET_NAME}/code-${digest}.zip"
+  for region in $(words "$REGIONS"); do
+    aws s3 cp dist/code.zip "s3://${ARTIFACT_BUCKET_PREFIX}-${region}/${key}" --region "$region" --only-show-errors
+    echo "uploaded s3://${ARTIFACT_BUCKET_PREFIX}-${region}/${key}"
+  done
+  "$PY" -m tools.stackset_template --bucket-prefix "$ARTIFACT_BUCKET_PREFIX" --key "$key" --output "$TEMPLATE_OUT"
+}
+
+cmd_create() {
+  need REGIONS; need TARGET_OUS
+  [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
+  # shellcheck disable=SC2046
+  aws cloudformation create-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
+    --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
+    --permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false \
+    $(parameters_args)
+  ous="$(words "$TARGET_OUS")"
+  # shellcheck disable=SC2046
+  aws cloudformation create-stack-instances --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
+    --deployment-targets "OrganizationalUnitIds=${ous// /,}" --regions $(words "$REGIONS") \
+    --operation-preferences "$PREFS"
+}
+
+cmd_update() {
+  [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
+  # shellcheck disable=SC2046
+  aws cloudformation update-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
+    --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
+    --operation-preferences "$PREFS" $(parameters_args)
+}
+
+case "${1:-}" in
+  buckets) cmd_buckets ;;
+  package) cmd_package ;;
+  create) cmd_create ;;
+  update) cmd_update ;;
+  *) die "usage: scripts/stackset.sh buckets|package|create|update" ;;
+esac

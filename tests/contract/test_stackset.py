@@ -1,0 +1,243 @@
+"""What is handed to StackSets: a plain CloudFormation template, and the AWS CLI calls that roll it out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.cfn_template import load_template
+from tools.stackset_template import main, stackset_template
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "wa-share-acceptor/code-0123456789abcdef0123.zip"
+
+
+@pytest.fixture(scope="module")
+def converted() -> dict[str, Any]:
+    return stackset_template(load_template(ROOT / "template.yaml"), "acme-artifacts", KEY)
+
+
+def _walk(node: Any) -> Any:
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_no_sam_leftovers(converted: dict[str, Any]) -> None:
+    assert "Transform" not in converted
+    types = {r["Type"] for r in converted["Resources"].values()}
+    assert not [t for t in types if t.startswith("AWS::Serverless::")]
+    assert "Globals" not in converted
+    assert not [n for n in _walk(converted) if isinstance(n, dict) and ("CodeUri" in n or "Events" in n)]
+    assert {"AWS::Lambda::Function", "AWS::Events::Rule", "AWS::Lambda::EventInvokeConfig"} <= types
+
+
+def test_functions_read_code_from_their_own_regions_bucket(converted: dict[str, Any]) -> None:
+    functions = {k: v for k, v in converted["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+    assert set(functions) == {"SweepFunction", "ShareEventFunction"}
+    for fn in functions.values():
+        assert fn["Properties"]["Code"] == {
+            "S3Bucket": {"Fn::Sub": "acme-artifacts-${AWS::Region}"},
+            "S3Key": KEY,
+        }
+        assert fn["Properties"]["Runtime"] == "python3.13"
+
+
+def test_every_parameter_and_output_of_the_sam_template_survives(converted: dict[str, Any]) -> None:
+    sam = load_template(ROOT / "template.yaml")
+    assert set(converted["Parameters"]) == set(sam["Parameters"])
+    assert set(converted["Outputs"]) == set(sam["Outputs"])
+    assert "us-east-1" not in json.dumps(converted)  # nothing pinned to the region the translator ran in
+
+
+def test_output_passes_cfn_lint_and_fits_template_body(tmp_path: Path) -> None:
+    out = tmp_path / "stackset-template.json"
+    assert main(["--bucket-prefix", "acme-artifacts", "--key", KEY, "--output", str(out)]) == 0
+    assert out.stat().st_size < 51_200  # --template-body limit
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.mark.parametrize(
+    ("prefix", "key", "message"),
+    [("Acme_Artifacts", KEY, "bucket prefix"), ("acme", "code.tar.gz", "artifact key")],
+)
+def test_bad_bucket_or_key_is_named(
+    prefix: str, key: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--bucket-prefix", prefix, "--key", key, "--output", "/dev/null"]) == 2
+    assert message in capsys.readouterr().err
+
+
+# ------------------------------------------------ scripts/stackset.sh against a recording `aws`
+
+
+@pytest.fixture
+def fake_aws(tmp_path: Path) -> tuple[Path, Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "aws.log"
+    record = "import json, sys; print(json.dumps(sys.argv[1:]))"
+    (bin_dir / "aws").write_text(
+        f"#!/usr/bin/env bash\n{sys.executable} -c '{record}' \"$@\" >> {log}\n"
+        '[[ "$2" == head-bucket ]] && exit 254\nexit 0\n'
+    )
+    (bin_dir / "aws").chmod(0o755)
+    return bin_dir, log
+
+
+def _run(command: str, fake: tuple[Path, Path], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    bin_dir, _ = fake
+    full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PY": sys.executable, **env}
+    return subprocess.run(
+        [str(cwd / "scripts" / "stackset.sh"), command],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _calls(log: Path) -> list[list[str]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A copy of what the script touches, so `dist/` is written outside the repository."""
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True)
+    for name in ("scripts/stackset.sh", "template.yaml"):
+        (root / name).write_bytes((ROOT / name).read_bytes())
+    (root / "scripts" / "stackset.sh").chmod(0o755)
+    (root / "tools").symlink_to(ROOT / "tools")
+    (root / "src").symlink_to(ROOT / "src")
+    return root
+
+
+def test_package_uploads_one_zip_per_region_and_writes_the_template(
+    fake_aws: tuple[Path, Path], checkout: Path
+) -> None:
+    build = checkout / "build"
+    (build / "handlers").mkdir(parents=True)
+    (build / "handlers" / "sweep.py").write_text("# built\n")
+    result = _run(
+        "package",
+        fake_aws,
+        checkout,
+        REGIONS="us-east-1,eu-west-1",
+        ARTIFACT_BUCKET_PREFIX="acme-art",
+        BUILD_DIR=str(build),
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(checkout / "dist" / "code.zip") as archive:
+        assert "handlers/sweep.py" in archive.namelist()  # code at the zip's root, as Lambda expects
+    uploads = [c for c in _calls(fake_aws[1]) if c[:2] == ["s3", "cp"]]
+    assert [c[3].split("/")[2] for c in uploads] == ["acme-art-us-east-1", "acme-art-eu-west-1"]
+    key = uploads[0][3].split("/", 3)[3]
+    assert key.startswith("wa-share-acceptor/code-") and key.endswith(".zip")
+    template = json.loads((checkout / "dist" / "stackset-template.json").read_text())
+    assert template["Resources"]["SweepFunction"]["Properties"]["Code"]["S3Key"] == key
+
+
+def test_create_uses_service_managed_permissions_and_auto_deployment(
+    fake_aws: tuple[Path, Path], checkout: Path, tmp_path: Path
+) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    params = tmp_path / "params.json"
+    params.write_text('[{"ParameterKey": "AllowedSourceAccounts", "ParameterValue": "222222222222"}]')
+    result = _run(
+        "create",
+        fake_aws,
+        checkout,
+        REGIONS="us-east-1 eu-west-1",
+        TARGET_OUS="ou-ab12-aaaaaaaa,r-ab12",
+        PARAMETERS=str(params),
+        CALL_AS="DELEGATED_ADMIN",
+    )
+    assert result.returncode == 0, result.stderr
+    create_set, create_instances = _calls(fake_aws[1])
+    assert create_set[:2] == ["cloudformation", "create-stack-set"]
+    joined = " ".join(create_set)
+    for expected in (
+        "--permission-model SERVICE_MANAGED",
+        "--call-as DELEGATED_ADMIN",
+        "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false",
+        "--capabilities CAPABILITY_NAMED_IAM",
+        f"--parameters file://{params}",
+        "--template-body file://dist/stackset-template.json",
+    ):
+        assert expected in joined
+    assert create_instances[:2] == ["cloudformation", "create-stack-instances"]
+    assert "OrganizationalUnitIds=ou-ab12-aaaaaaaa,r-ab12" in create_instances
+    regions = create_instances[create_instances.index("--regions") + 1 :][:2]
+    assert regions == ["us-east-1", "eu-west-1"]
+
+
+def test_update_and_buckets(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    assert _run("update", fake_aws, checkout).returncode == 0
+    result = _run(
+        "buckets",
+        fake_aws,
+        checkout,
+        REGIONS="eu-west-1",
+        ARTIFACT_BUCKET_PREFIX="acme-art",
+        ORG_ID="o-abcdef1234",
+    )
+    assert result.returncode == 0, result.stderr
+    calls = _calls(fake_aws[1])
+    assert calls[0][:2] == ["cloudformation", "update-stack-set"]
+    create = next(c for c in calls if "create-bucket" in c)
+    assert "LocationConstraint=eu-west-1" in create
+    policy = json.loads(next(c for c in calls if "put-bucket-policy" in c)[-1])
+    read = policy["Statement"][0]
+    assert read["Action"] == "s3:GetObject" and read["Resource"] == "arn:aws:s3:::acme-art-eu-west-1/*"
+    assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "message"),
+    [
+        ("create", {}, "REGIONS is not set"),
+        (
+            "buckets",
+            {"REGIONS": "us-east-1", "ARTIFACT_BUCKET_PREFIX": "a-b", "ORG_ID": "org-1"},
+            "ORG_ID 'org-1'",
+        ),
+        (
+            "package",
+            {"REGIONS": "us-east-1", "ARTIFACT_BUCKET_PREFIX": "a-b", "BUILD_DIR": "/nonexistent"},
+            "run 'make build' first",
+        ),
+        ("update", {}, "run 'scripts/stackset.sh package' first"),
+        ("deploy", {}, "usage"),
+    ],
+)
+def test_missing_settings_are_named_and_nothing_is_called(
+    command: str, env: dict[str, str], message: str, fake_aws: tuple[Path, Path], checkout: Path
+) -> None:
+    result = _run(command, fake_aws, checkout, **env)
+    assert result.returncode == 2 and message in result.stderr
+    assert not fake_aws[1].exists()
