@@ -62,9 +62,11 @@ invoke: venv ## Run FUNCTION with EVENT in-process like `sam local invoke` (ENV_
 check-policy: venv ## Validate an allowlist configuration (ENV_VARS=file) and print the effective policy
 	$(PY) -m tools.check_policy $(if $(ENV_VARS),--env-vars $(ENV_VARS))
 
-build: sam-venv ## sam build (needs a python3.13 on PATH; .venv provides one when built with 3.13)
+build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13; .venv has it when built with 3.13)
 	@if PATH="$(CURDIR)/$(VENV)/bin:$$PATH" python3.13 -c '' 2>/dev/null; then \
-	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --template-file template.yaml && test -d .aws-sam/build/SweepFunction; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --template-file template.yaml && test -d .aws-sam/build/SweepFunction && \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+	    .aws-sam/build/SweepFunction .aws-sam/build/ShareEventFunction; \
 	else echo "build: skipped, no python3.13 on this machine (the functions' runtime)"; fi
 
 validate: sam-venv venv ## sam validate --lint and cfn-lint on every template

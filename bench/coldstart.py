@@ -1,5 +1,10 @@
 """Cold start: import a handler module and create its clients, against the floor
-`import boto3; boto3.client("wellarchitected")`, each in fresh interpreters, interleaved."""
+`import boto3; boto3.client("wellarchitected")`, each in fresh interpreters, interleaved.
+
+When `make build` has run, both sides import from the built artifact alone (`python -S`, the
+artifact as the only path besides the standard library, no bytecode written), as in Lambda;
+otherwise from `src/` and `.venv`.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,7 @@ print(time.perf_counter() - t)
 """
 
 HANDLER = """
-import sys, time
-sys.path.insert(0, {src!r})
+import time
 t = time.perf_counter()
 import handlers.{module}
 from acceptor import runtime
@@ -38,32 +42,43 @@ ENV = {
 }
 
 
-def _run(code: str) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))} | ENV
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+BUILD = ROOT / ".aws-sam" / "build" / "SweepFunction"
+
+
+def _run(code: str, built: bool) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTHON"))} | ENV
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # /var/task is read-only
+    if built:
+        env["PYTHONPATH"] = str(BUILD)
+        argv = [sys.executable, "-S", "-c", code]
+    else:
+        env["PYTHONPATH"] = str(ROOT / "src")
+        argv = [sys.executable, "-c", code]
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def artifact_size() -> int | None:
     """Bytes of the built SweepFunction (after `make build`), or None when it was not built."""
-    build = ROOT / ".aws-sam" / "build" / "SweepFunction"
-    if not build.is_dir():
+    if not BUILD.is_dir():
         return None
-    return sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
+    return sum(p.stat().st_size for p in BUILD.rglob("*") if p.is_file())
 
 
 def measure(rounds: int = 15) -> dict[str, object]:
     """Median seconds per variant; the variants run interleaved so machine noise hits all alike."""
-    src = str(ROOT / "src")
+    built = (BUILD / "handlers" / "sweep.py").is_file()
     samples: dict[str, list[float]] = {"floor": [], "sweep": [], "share_event": []}
-    _run(FLOOR)  # warm the OS file cache once
+    _run(FLOOR, built)  # warm the OS file cache once
     for _ in range(rounds):
-        samples["floor"].append(_run(FLOOR))
-        samples["sweep"].append(_run(HANDLER.format(src=src, module="sweep")))
-        samples["share_event"].append(_run(HANDLER.format(src=src, module="share_event")))
+        samples["floor"].append(_run(FLOOR, built))
+        samples["sweep"].append(_run(HANDLER.format(module="sweep"), built))
+        samples["share_event"].append(_run(HANDLER.format(module="share_event"), built))
     medians = {k: statistics.median(v) for k, v in samples.items()}
     return {
         "rounds": rounds,
+        "from": "built artifact" if built else "src and .venv",
+        "compiled": built and any(BUILD.glob("handlers/__pycache__/*.pyc")),
         "median_seconds": medians,
         "ratio": {k: medians[k] / medians["floor"] for k in ("sweep", "share_event")},
         "artifact_bytes": artifact_size(),

@@ -12,7 +12,6 @@ from enum import StrEnum
 
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy
 
-_ACCOUNT = re.compile(r"^\d{12}$")
 _INVITATION_ID = re.compile(r"^[0-9a-f]{32}$")
 _RESOURCE_TYPES = frozenset(RESOURCE_TYPES)
 _PERMISSION_TYPES = frozenset(PERMISSION_TYPES)
@@ -31,12 +30,21 @@ class Reason(StrEnum):
     SOURCE_NOT_ALLOWED = "source_not_allowed"
 
 
+# Plain strings looked up once: evaluate() runs per invitation and enum attribute access is not free.
+_CODE = {reason: reason.value for reason in Reason}
+_ACTION_FOR = {action.value: action for action in Action}
+
+
 def _ignore(reason: Reason, field: str, detail: str) -> Decision:
-    return Decision(Action.IGNORE, reason.value, field, detail)
+    return Decision(Action.IGNORE, _CODE[reason], field, detail)
 
 
 def _non_matching(policy: Policy, reason: Reason, field: str, detail: str) -> Decision:
-    return Decision(Action(policy.non_matching_action.value), reason.value, field, detail)
+    return Decision(_ACTION_FOR[policy.non_matching_action], _CODE[reason], field, detail)
+
+
+def _is_account(value: str) -> bool:
+    return len(value) == 12 and value.isascii() and value.isdigit()
 
 
 def _unknown_ancestry(ancestry: OrgAncestry | None) -> str:
@@ -54,11 +62,11 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
         return _ignore(Reason.INVALID_INPUT, "ShareInvitationId", f"invitation id {inv_id!r} is malformed")
     if sharer is None:
         return _ignore(Reason.MISSING_INPUT, "SharedBy", "invitation names no sharer")
-    if not isinstance(sharer, str) or not _ACCOUNT.match(sharer):
+    if not isinstance(sharer, str) or not _is_account(sharer):
         return _ignore(Reason.INVALID_INPUT, "SharedBy", f"sharer {sharer!r} is not a 12-digit account id")
 
     if sharer in policy.denied_accounts:
-        return Decision(Action.REJECT, Reason.DENIED_ACCOUNT.value, "SharedBy",
+        return Decision(Action.REJECT, _CODE[Reason.DENIED_ACCOUNT], "SharedBy",
                         f"sharer {sharer} is in DeniedSourceAccounts")
     known = ancestry.ancestors if ancestry is not None else None
     if policy.denied_ous:
@@ -67,7 +75,7 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
                            f"cannot check DeniedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}")
         hit = policy.denied_ous & known
         if hit:
-            return Decision(Action.REJECT, Reason.DENIED_OU.value, "SharedBy",
+            return Decision(Action.REJECT, _CODE[Reason.DENIED_OU], "SharedBy",
                             f"sharer {sharer} is below denied {', '.join(sorted(hit))}")
 
     rtype = invitation.resource_type
@@ -87,7 +95,7 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
                              f"permission {permission} is not in AllowedPermissionTypes")
 
     if sharer in policy.allowed_accounts:
-        return Decision(Action.ACCEPT, Reason.ALLOWED_ACCOUNT.value, "SharedBy",
+        return Decision(Action.ACCEPT, _CODE[Reason.ALLOWED_ACCOUNT], "SharedBy",
                         f"sharer {sharer} is in AllowedSourceAccounts")
     if policy.allowed_ous:
         if known is None:
@@ -95,7 +103,7 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
                            f"cannot check AllowedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}")
         hit = policy.allowed_ous & known
         if hit:
-            return Decision(Action.ACCEPT, Reason.ALLOWED_OU.value, "SharedBy",
+            return Decision(Action.ACCEPT, _CODE[Reason.ALLOWED_OU], "SharedBy",
                             f"sharer {sharer} is below allowed {', '.join(sorted(hit))}")
     return _non_matching(policy, Reason.SOURCE_NOT_ALLOWED, "SharedBy",
                          f"sharer {sharer} matches no allowed account or OU")
