@@ -41,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     cold = coldstart.measure(rounds=5 if args.quick else 15)
     out("## 1. Cold start (target: at most 1.10x the floor)")
     out()
-    out(f"Floor `import boto3; boto3.client('wellarchitected')`: {cold['median_seconds']['floor'] * 1000:.0f} ms "
-        f"(median of {cold['rounds']} fresh interpreters, interleaved).")
+    out(
+        f"Floor `import boto3; boto3.client('wellarchitected')`: {cold['median_seconds']['floor'] * 1000:.0f} ms "
+        f"(median of {cold['rounds']} fresh interpreters, interleaved)."
+    )
     out()
     out("| handler | import + clients | ratio to floor | verdict |")
     out("|---|---|---|---|")
@@ -51,37 +53,48 @@ def main(argv: list[str] | None = None) -> int:
         out(f"| {name} | {cold['median_seconds'][name] * 1000:.0f} ms | {ratio:.3f}x | {verdict(ratio <= 1.10)} |")
     size = cold["artifact_bytes"]
     out()
-    out(f"Built artifact (`.aws-sam/build/SweepFunction`): {size / 1e6:.1f} MB unzipped" if size
-        else "Built artifact: run `make build` first to measure its size.")
+    out(
+        f"Built artifact (`.aws-sam/build/SweepFunction`): {size / 1e6:.1f} MB unzipped"
+        if size
+        else "Built artifact: run `make build` first to measure its size."
+    )
     out()
 
     invitations = 400 if args.quick else 2000
     result = sweep.measure(invitations=invitations)
     c, b = result["concurrent"], result["one_at_a_time"]
-    out(f"## 2. Sweep (target: within 1.15x of the floor, nothing lost or wrongly decided)")
+    out("## 2. Sweep (target: within 1.15x of the floor, nothing lost or wrongly decided)")
     out()
-    out(f"{invitations} pending invitations from 40 sharers; simulator latency 20 ms/call, throttle "
-        f"100 requests/s, 10% injected 5xx errors.")
+    out(
+        f"{invitations} pending invitations from 40 sharers; simulator latency 20 ms/call, throttle "
+        f"100 requests/s, 10% injected 5xx errors."
+    )
     out()
     out("| run | seconds | floor | ratio | API calls | per invitation | injected 5xx | throttled | lost | wrong |")
     out("|---|---|---|---|---|---|---|---|---|---|")
     for label, r in ((f"{c['workers']} workers", c), ("one at a time", b)):
-        out(f"| {label} | {r['seconds']:.2f} | {r['floor_seconds']:.2f} | {r['ratio_to_floor']:.3f}x | "
+        out(
+            f"| {label} | {r['seconds']:.2f} | {r['floor_seconds']:.2f} | {r['ratio_to_floor']:.3f}x | "
             f"{r['api_calls']} | {r['api_calls_per_invitation']:.3f} | {r['injected_errors']} | {r['throttled']} | "
-            f"{r['lost']} | {r['wrongly_decided']} |")
+            f"{r['lost']} | {r['wrongly_decided']} |"
+        )
     ok = c["ratio_to_floor"] <= 1.15 and c["lost"] == 0 and c["wrongly_decided"] == 0
     out()
-    out(f"Concurrent sweep: {c['ratio_to_floor']:.3f}x the floor, {verdict(ok)}; "
-        f"{c['speedup_vs_one_at_a_time']:.2f}x faster than one call at a time.")
+    out(
+        f"Concurrent sweep: {c['ratio_to_floor']:.3f}x the floor, {verdict(ok)}; "
+        f"{c['speedup_vs_one_at_a_time']:.2f}x faster than one call at a time."
+    )
     out()
 
     pol = policy_speed.measure(decisions=60_000 if args.quick else 300_000)
     out("## 3. Policy evaluation (target: at least 200,000 decisions/s)")
     out()
-    out(f"{pol['allowed_accounts']} allowed accounts, {pol['allowed_ous']} allowed OUs: "
+    out(
+        f"{pol['allowed_accounts']} allowed accounts, {pol['allowed_ous']} allowed OUs: "
         f"{pol['decisions_per_second']:,.0f} decisions/s over {pol['decisions']:,} decisions, "
         f"{pol['decisions_per_second'] / 200_000:.2f}x the target ({verdict(pol['decisions_per_second'] >= 200_000)}); "
-        f"the parsed policy holds {pol['policy_memory_bytes'] / 1e6:.2f} MB.")
+        f"the parsed policy holds {pol['policy_memory_bytes'] / 1e6:.2f} MB."
+    )
     out()
     out("<details><summary>raw figures</summary>")
     out()

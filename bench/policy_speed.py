@@ -21,13 +21,15 @@ def measure(decisions: int = 300_000, seed: int = 7) -> dict[str, Any]:
     denied = [f"{900000000000 + i:012d}" for i in range(100)]
     allowed_ous = [_ou(i) for i in range(500)]
     tracemalloc.start()
-    policy = load_policy({
-        "ALLOWED_SOURCE_ACCOUNTS": ",".join(allowed),
-        "DENIED_SOURCE_ACCOUNTS": ",".join(denied),
-        "ALLOWED_SOURCE_OUS": ",".join(allowed_ous),
-        "DENIED_SOURCE_OUS": ",".join(_ou(1000 + i) for i in range(10)),
-        "ALLOWED_PERMISSION_TYPES": "READONLY,CONTRIBUTOR",
-    })
+    policy = load_policy(
+        {
+            "ALLOWED_SOURCE_ACCOUNTS": ",".join(allowed),
+            "DENIED_SOURCE_ACCOUNTS": ",".join(denied),
+            "ALLOWED_SOURCE_OUS": ",".join(allowed_ous),
+            "DENIED_SOURCE_OUS": ",".join(_ou(1000 + i) for i in range(10)),
+            "ALLOWED_PERMISSION_TYPES": "READONLY,CONTRIBUTOR",
+        }
+    )
     policy_bytes, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -37,9 +39,16 @@ def measure(decisions: int = 300_000, seed: int = 7) -> dict[str, Any]:
     for n in range(2000):
         sharer = rng.choice(sharers)
         rtype = rng.choice(types)
-        inv = Invitation(f"{n:032x}", sharer, "111111111111", rtype,
-                         "READONLY" if rtype == "WORKLOAD" else None, f"resource-{n}", f"{n:032x}")
-        ancestry = OrgAncestry.found({"r-ab12", rng.choice(allowed_ous + [_ou(2000 + n)])})
+        inv = Invitation(
+            f"{n:032x}",
+            sharer,
+            "111111111111",
+            rtype,
+            "READONLY" if rtype == "WORKLOAD" else None,
+            f"resource-{n}",
+            f"{n:032x}",
+        )
+        ancestry = OrgAncestry.found({"r-ab12", rng.choice([*allowed_ous, _ou(2000 + n)])})
         cases.append((inv, ancestry))
     start = time.perf_counter()
     done = 0

@@ -31,11 +31,17 @@ def seed(sim: Simulator, invitations: int, accounts: list[str]) -> dict[str, str
     for n in range(invitations):
         sharer = accounts[n % len(accounts)]
         wa = clients[sharer]
-        workload = wa.create_workload(WorkloadName=f"bench-workload-{n:05d}", Description="bench", Environment="PRODUCTION",
-                                      Lenses=["wellarchitected"], AwsRegions=["us-east-1"],
-                                      ClientRequestToken=str(uuid.uuid4()))["WorkloadId"]
-        share = wa.create_workload_share(WorkloadId=workload, SharedWith=RECIPIENT, PermissionType="READONLY",
-                                         ClientRequestToken=str(uuid.uuid4()))["ShareId"]
+        workload = wa.create_workload(
+            WorkloadName=f"bench-workload-{n:05d}",
+            Description="bench",
+            Environment="PRODUCTION",
+            Lenses=["wellarchitected"],
+            AwsRegions=["us-east-1"],
+            ClientRequestToken=str(uuid.uuid4()),
+        )["WorkloadId"]
+        share = wa.create_workload_share(
+            WorkloadId=workload, SharedWith=RECIPIENT, PermissionType="READONLY", ClientRequestToken=str(uuid.uuid4())
+        )["ShareId"]
         owner[share] = sharer
     return owner
 
@@ -43,8 +49,12 @@ def seed(sim: Simulator, invitations: int, accounts: list[str]) -> dict[str, str
 def run_once(workers: int, invitations: int = 2000, seed_value: int = 1) -> dict[str, Any]:
     accounts = sharers()
     denied = set(accounts[-5:])  # 35 trusted sharers, 5 denied: every invitation gets an update
-    policy = load_policy({"ALLOWED_SOURCE_ACCOUNTS": ",".join(a for a in accounts if a not in denied),
-                          "DENIED_SOURCE_ACCOUNTS": ",".join(sorted(denied))})
+    policy = load_policy(
+        {
+            "ALLOWED_SOURCE_ACCOUNTS": ",".join(a for a in accounts if a not in denied),
+            "DENIED_SOURCE_ACCOUNTS": ",".join(sorted(denied)),
+        }
+    )
     sim = Simulator()
     owner = seed(sim, invitations, accounts)
     sim.faults = Faults(latency_s=LATENCY_S, throttle_rps=THROTTLE_RPS, error_rate=ERROR_RATE, seed=seed_value)

@@ -11,21 +11,25 @@ REAL_AWS = os.environ.get("RUN_AWS_TESTS") == "1"
 
 # Before any product module is imported: the Logger and Metrics read these once.
 if not REAL_AWS:
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    })
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+        }
+    )
     for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_WELLARCHITECTED"):
         os.environ.pop(var, None)
-os.environ.update({
-    "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1") if REAL_AWS else "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "wa-share-acceptor",
-    "POWERTOOLS_METRICS_NAMESPACE": "WellArchitectedShareAcceptor",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_DEV": "false",
-})
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1") if REAL_AWS else "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "wa-share-acceptor",
+        "POWERTOOLS_METRICS_NAMESPACE": "WellArchitectedShareAcceptor",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+)
 _real_connect = socket.socket.connect
 
 

@@ -39,7 +39,7 @@ CfnLoader.add_multi_constructor("!", _tag_constructor)
 
 def load_template(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+        data = yaml.load(handle, Loader=CfnLoader)
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a template (no mapping at the top)")
     return data
@@ -48,16 +48,26 @@ def load_template(path: str | Path) -> dict[str, Any]:
 class Resolver:
     """Resolve intrinsics against parameter values (defaults overlaid with overrides)."""
 
-    def __init__(self, template: dict[str, Any], overrides: dict[str, str] | None = None, *,
-                 region: str = "us-east-1", account: str = "123456789012") -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        overrides: dict[str, str] | None = None,
+        *,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+    ) -> None:
         self.template = template
         params = template.get("Parameters") or {}
         unknown = sorted(set(overrides or {}) - set(params))
         if unknown:
             raise ValueError(f"unknown template parameter(s): {', '.join(unknown)}")
         self.values: dict[str, Any] = {
-            "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
-            "AWS::StackName": "local", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": _NO_VALUE,
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::Partition": "aws",
+            "AWS::StackName": "local",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": _NO_VALUE,
         }
         for name, spec in params.items():
             default = spec.get("Default")
@@ -74,7 +84,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self.values.get(arg, arg)  # a resource resolves to its logical id
             if key == "Fn::GetAtt":

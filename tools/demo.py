@@ -68,32 +68,44 @@ class World:
 
     def workload(self, sharer: str, name: str, permission: str, to: str = RECIPIENT) -> Share:
         wa = self.client(sharer)
-        workload_id = wa.create_workload(WorkloadName=name, Description=f"{name} workload", Environment="PRODUCTION",
-                                         Lenses=["wellarchitected"], AwsRegions=["us-east-1"],
-                                         ClientRequestToken=_token())["WorkloadId"]
-        share_id = wa.create_workload_share(WorkloadId=workload_id, SharedWith=to, PermissionType=permission,
-                                            ClientRequestToken=_token())["ShareId"]
+        workload_id = wa.create_workload(
+            WorkloadName=name,
+            Description=f"{name} workload",
+            Environment="PRODUCTION",
+            Lenses=["wellarchitected"],
+            AwsRegions=["us-east-1"],
+            ClientRequestToken=_token(),
+        )["WorkloadId"]
+        share_id = wa.create_workload_share(
+            WorkloadId=workload_id, SharedWith=to, PermissionType=permission, ClientRequestToken=_token()
+        )["ShareId"]
         return self._add(Share(sharer, "WORKLOAD", name, workload_id, share_id, permission))
 
     def lens(self, sharer: str, name: str) -> Share:
         wa = self.client(sharer)
         lens_json = json.dumps({"schemaVersion": "2021-11-01", "name": name, "description": name, "pillars": []})
         lens_arn = wa.import_lens(JSONString=lens_json, ClientRequestToken=_token())["LensArn"]
-        share_id = wa.create_lens_share(LensAlias=lens_arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
+        share_id = wa.create_lens_share(LensAlias=lens_arn, SharedWith=RECIPIENT, ClientRequestToken=_token())[
+            "ShareId"
+        ]
         return self._add(Share(sharer, "LENS", name, lens_arn, share_id))
 
     def profile(self, sharer: str, name: str) -> Share:
         wa = self.client(sharer)
-        arn = wa.create_profile(ProfileName=name, ProfileDescription=name, ProfileQuestions=[],
-                                ClientRequestToken=_token())["ProfileArn"]
+        arn = wa.create_profile(
+            ProfileName=name, ProfileDescription=name, ProfileQuestions=[], ClientRequestToken=_token()
+        )["ProfileArn"]
         share_id = wa.create_profile_share(ProfileArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
         return self._add(Share(sharer, "PROFILE", name, arn, share_id))
 
     def template(self, sharer: str, name: str) -> Share:
         wa = self.client(sharer)
-        arn = wa.create_review_template(TemplateName=name, Description=name, Lenses=["wellarchitected"],
-                                        ClientRequestToken=_token())["TemplateArn"]
-        share_id = wa.create_template_share(TemplateArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
+        arn = wa.create_review_template(
+            TemplateName=name, Description=name, Lenses=["wellarchitected"], ClientRequestToken=_token()
+        )["TemplateArn"]
+        share_id = wa.create_template_share(TemplateArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())[
+            "ShareId"
+        ]
         return self._add(Share(sharer, "TEMPLATE", name, arn, share_id))
 
     def _add(self, share: Share) -> Share:
@@ -190,16 +202,19 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def decision_rows(records: list[dict[str, Any]]) -> list[list[str]]:
-    return [[
-        r["share_invitation_id"][:8],
-        f"{r['shared_by']} {SHARERS.get(r['shared_by'], '')}",
-        r["resource_type"],
-        r["resource_name"],
-        r.get("permission_type") or "-",
-        r["action"],
-        r["reason"],
-        r["result"],
-    ] for r in records]
+    return [
+        [
+            r["share_invitation_id"][:8],
+            f"{r['shared_by']} {SHARERS.get(r['shared_by'], '')}",
+            r["resource_type"],
+            r["resource_name"],
+            r.get("permission_type") or "-",
+            r["action"],
+            r["reason"],
+            r["result"],
+        ]
+        for r in records
+    ]
 
 
 def run(out: Any = sys.stdout) -> dict[str, Any]:
@@ -222,8 +237,11 @@ def run(out: Any = sys.stdout) -> dict[str, Any]:
     p()
     sweep_capture = Capture()
     with sweep_capture.running():
-        sweep_result = sweep.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event",
-                                             "id": "demo-sweep", "detail": {}}, Context(), components=comps)
+        sweep_result = sweep.lambda_handler(
+            {"source": "aws.events", "detail-type": "Scheduled Event", "id": "demo-sweep", "detail": {}},
+            Context(),
+            components=comps,
+        )
     sweep_records = sweep_capture.records("invitation decided")
     p("1. SweepFunction (scheduled): one decision per pending invitation")
     p(table(decision_rows(sweep_records), headers))

@@ -51,17 +51,30 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return result
 
 
-def invoke(function: str, event: Any, env_vars: dict[str, Any] | None = None, *,
-           parameter_overrides: dict[str, str] | None = None, template_path: Path = TEMPLATE) -> Any:
+def invoke(
+    function: str,
+    event: Any,
+    env_vars: dict[str, Any] | None = None,
+    *,
+    parameter_overrides: dict[str, str] | None = None,
+    template_path: Path = TEMPLATE,
+) -> Any:
     """Set the function's environment, import its handler fresh and call it. Returns its result."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    props, env = function_environment(function, env_vars, template_path=template_path, region=region,
-                                      parameter_overrides=parameter_overrides)
+    props, env = function_environment(
+        function, env_vars, template_path=template_path, region=region, parameter_overrides=parameter_overrides
+    )
     module_name, _, handler_name = str(props["Handler"]).rpartition(".")
     code_dir = (template_path.parent / str(props.get("CodeUri", "."))).resolve()
     os.environ.update(env)
-    os.environ.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region,
-                       "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128))})
+    os.environ.update(
+        {
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_LAMBDA_FUNCTION_NAME": function,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
+        }
+    )
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))
     handler = getattr(importlib.import_module(module_name), handler_name)

@@ -20,13 +20,18 @@ def read_env_vars_file(path: str | Path | None) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"cannot read env-vars file {path}: {err}") from err
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ValueError(f"{path}: expected {{\"Parameters\": {{...}}, \"<FunctionId>\": {{...}}}}")
+        raise ValueError(f'{path}: expected {{"Parameters": {{...}}, "<FunctionId>": {{...}}}}')
     return data
 
 
-def function_environment(function: str, env_vars: dict[str, Any] | None = None, *,
-                         template_path: Path = TEMPLATE, region: str = "us-east-1",
-                         parameter_overrides: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def function_environment(
+    function: str,
+    env_vars: dict[str, Any] | None = None,
+    *,
+    template_path: Path = TEMPLATE,
+    region: str = "us-east-1",
+    parameter_overrides: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
     """(resolved function properties, its environment variables with the overlay applied).
 
     As in SAM, the overlay sets only variables the template declares; "Parameters" applies to every
@@ -34,7 +39,9 @@ def function_environment(function: str, env_vars: dict[str, Any] | None = None, 
     """
     template = load_template(template_path)
     props = function_properties(template, function, Resolver(template, parameter_overrides, region=region))
-    declared = {k: "" if v is None else str(v) for k, v in (props.get("Environment") or {}).get("Variables", {}).items()}
+    declared = {
+        k: "" if v is None else str(v) for k, v in (props.get("Environment") or {}).get("Variables", {}).items()
+    }
     overlay = {**(env_vars or {}).get("Parameters", {}), **(env_vars or {}).get(function, {})}
     for name, value in overlay.items():
         if name in declared:

@@ -60,13 +60,9 @@ def stackset_template(template: dict[str, Any], bucket_prefix: str, key: str) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.stackset_template", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.stackset_template", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default=str(ROOT / "template.yaml"))
-    parser.add_argument(
-        "--bucket-prefix", required=True, help="code lives in <prefix>-<region> in every region"
-    )
+    parser.add_argument("--bucket-prefix", required=True, help="code lives in <prefix>-<region> in every region")
     parser.add_argument("--key", required=True, help="S3 key of the code zip (the same in every region)")
     parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)

@@ -52,8 +52,11 @@ class Outcome:
         """Failed, or left pending by the policy itself (not for want of an Organizations answer)."""
         if self.result is Result.FAILED:
             return True
-        return (self.result is Result.LEFT_PENDING and self.decision is not None
-                and self.decision.reason != Reason.ORG_LOOKUP_FAILED)
+        return (
+            self.result is Result.LEFT_PENDING
+            and self.decision is not None
+            and self.decision.reason != Reason.ORG_LOOKUP_FAILED
+        )
 
     def record(self, dry_run: bool) -> dict[str, Any]:
         """The structured decision record logged for this invitation."""
@@ -99,11 +102,13 @@ class Summary:
         if outcome.decision is not None:
             self.actions[outcome.decision.action.value] += 1
         if outcome.result is Result.FAILED:
-            self.failures.append({
-                "share_invitation_id": outcome.invitation.share_invitation_id,
-                "error_code": outcome.error_code,
-                "error_message": outcome.error_message,
-            })
+            self.failures.append(
+                {
+                    "share_invitation_id": outcome.invitation.share_invitation_id,
+                    "error_code": outcome.error_code,
+                    "error_message": outcome.error_message,
+                }
+            )
         if outcome.result is Result.DEFERRED:
             self.complete = False
 
@@ -187,18 +192,30 @@ class Acceptor:
                 self._sleep(wait_seconds)  # a new invitation may take a moment to be listed
         except ListError as err:
             summary.list_error = str(err)
-            self._warn("listing invitations failed", error=str(err), error_code=err.code,
-                       share_invitation_id=hint.invitation_id)
+            self._warn(
+                "listing invitations failed",
+                error=str(err),
+                error_code=err.code,
+                share_invitation_id=hint.invitation_id,
+            )
             return summary
         if found is None:
             summary.not_found = 1
-            self._info("invitation not listed; left for the sweep", share_invitation_id=hint.invitation_id,
-                       resource_type=hint.resource_type, event_name=hint.event_name)
+            self._info(
+                "invitation not listed; left for the sweep",
+                share_invitation_id=hint.invitation_id,
+                resource_type=hint.resource_type,
+                event_name=hint.event_name,
+            )
             return summary
         listed_sharer = found.get("SharedBy")
         if hint.claimed_sharer and hint.claimed_sharer != listed_sharer:
-            self._warn("share event disagrees with the API; deciding on the API", share_invitation_id=hint.invitation_id,
-                       event_account=hint.claimed_sharer, listed_shared_by=listed_sharer)
+            self._warn(
+                "share event disagrees with the API; deciding on the API",
+                share_invitation_id=hint.invitation_id,
+                event_account=hint.claimed_sharer,
+                listed_shared_by=listed_sharer,
+            )
         self._process([found], summary, None)
         return summary
 
@@ -270,7 +287,9 @@ class Acceptor:
 
     def _record(self, outcome: Outcome) -> None:
         if outcome.result is Result.DEFERRED:
-            self._info("invitation deferred to the next sweep", share_invitation_id=outcome.invitation.share_invitation_id)
+            self._info(
+                "invitation deferred to the next sweep", share_invitation_id=outcome.invitation.share_invitation_id
+            )
             return
         record = outcome.record(self.policy.dry_run)
         if outcome.result is Result.FAILED:

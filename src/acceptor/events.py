@@ -75,15 +75,17 @@ def parse_share_event(event: Any) -> ShareHint:
     if source != "aws.wellarchitected":
         raise InvalidEvent("unexpected_source", f"source is {source!r}, expected 'aws.wellarchitected'")
     if detail_type != "AWS API Call via CloudTrail":
-        raise InvalidEvent("unexpected_detail_type",
-                           f"detail-type is {detail_type!r}, expected 'AWS API Call via CloudTrail'")
+        raise InvalidEvent(
+            "unexpected_detail_type", f"detail-type is {detail_type!r}, expected 'AWS API Call via CloudTrail'"
+        )
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise InvalidEvent("missing_detail", "event has no detail object")
     event_name = detail.get("eventName")
     if event_name not in SHARE_EVENT_NAMES:
-        raise InvalidEvent("unexpected_event_name",
-                           f"eventName is {event_name!r}, expected one of {sorted(SHARE_EVENT_NAMES)}")
+        raise InvalidEvent(
+            "unexpected_event_name", f"eventName is {event_name!r}, expected one of {sorted(SHARE_EVENT_NAMES)}"
+        )
     if detail.get("errorCode"):
         raise InvalidEvent("failed_call", f"{event_name} failed with {detail.get('errorCode')!r}: no share exists")
     response = detail.get("responseElements")

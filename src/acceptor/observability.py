@@ -23,7 +23,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DE
 METRICS = {
     "InvitationsAccepted": "invitations the policy accepted (and the update applied, unless dry run)",
     "InvitationsRejected": "invitations the policy rejected (and the update applied, unless dry run)",
-    "InvitationsIgnored": "invitations left pending: no rule matched with NonMatchingAction=IGNORE, or an input was missing",
+    "InvitationsIgnored": "invitations left pending: no rule matched (NonMatchingAction=IGNORE) or an input missing",
     "InvitationsAlreadySettled": "updates answered Conflict/ResourceNotFound: settled, revoked or expired meanwhile",
     "InvitationsDeferred": "invitations left for the next sweep because the function ran out of time",
     "InvitationsNotFound": "share events whose invitation was not (yet) listed; left for the sweep",
@@ -45,7 +45,7 @@ def traced(handler: F) -> F:
         return handler
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=SERVICE).capture_lambda_handler(handler)  # type: ignore[no-any-return]
+    return Tracer(service=SERVICE).capture_lambda_handler(handler)  # type: ignore[return-value]
 
 
 def emit_summary_metrics(summary: Any) -> None:

@@ -101,9 +101,7 @@ class OrgAncestryResolver:
                 child = parent_id
         except _LookupFailed as err:
             return OrgAncestry.failed(str(err))
-        return OrgAncestry.failed(
-            f"organizations:ListParents for {account_id}: no root within {MAX_DEPTH} levels"
-        )
+        return OrgAncestry.failed(f"organizations:ListParents for {account_id}: no root within {MAX_DEPTH} levels")
 
     def clear(self) -> None:
         with self._lock:
@@ -129,9 +127,7 @@ class OrgAncestryResolver:
         except (ClientError, BotoCoreError) as err:
             raise _LookupFailed(f"organizations:ListParents for {child} failed: {_describe(err)}") from err
         if len(parents) != 1 or not isinstance(parents[0], dict) or not parents[0].get("Id"):
-            raise _LookupFailed(
-                f"organizations:ListParents for {child} returned {len(parents)} parents, not 1"
-            )
+            raise _LookupFailed(f"organizations:ListParents for {child} returned {len(parents)} parents, not 1")
         parent_id, parent_type = str(parents[0]["Id"]), str(parents[0].get("Type") or "")
         if parent_type not in ("ROOT", "ORGANIZATIONAL_UNIT"):
             raise _LookupFailed(f"organizations:ListParents for {child} returned parent type {parent_type!r}")
@@ -149,9 +145,9 @@ class OrgAncestryResolver:
             try:
                 if self._sts is None:
                     self._sts = _default_sts()
-                credentials = self._sts.assume_role(
-                    RoleArn=self._role_arn, RoleSessionName=self._session_name
-                )["Credentials"]
+                credentials = self._sts.assume_role(RoleArn=self._role_arn, RoleSessionName=self._session_name)[
+                    "Credentials"
+                ]
                 self._client = self._factory(credentials)
             except (ClientError, BotoCoreError, KeyError) as err:
                 self._client = None

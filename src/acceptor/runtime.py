@@ -26,14 +26,22 @@ class Components:
 _cached: Components | None = None
 
 
-def build(settings: Settings, *, wellarchitected_client: Any = None, ancestry: Any = None,
-          notifier: Any = None, sts_client: Any = None, sleep: Callable[[float], None] = time.sleep) -> Components:
+def build(
+    settings: Settings,
+    *,
+    wellarchitected_client: Any = None,
+    ancestry: Any = None,
+    notifier: Any = None,
+    sts_client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given."""
     if ancestry is None and settings.organizations_role_arn:
         from acceptor.organizations import OrgAncestryResolver
 
-        ancestry = OrgAncestryResolver(settings.organizations_role_arn, sts_client=sts_client,
-                                       ttl_seconds=settings.org_cache_ttl_seconds)
+        ancestry = OrgAncestryResolver(
+            settings.organizations_role_arn, sts_client=sts_client, ttl_seconds=settings.org_cache_ttl_seconds
+        )
     if notifier is None and settings.notification_topic_arn:
         from acceptor.notifications import SnsNotifier
 

@@ -35,8 +35,16 @@ class Settings:
     notification_topic_arn: str | None = None
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float,
-            problems: list[str], *, integer: bool = False) -> float:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    problems: list[str],
+    *,
+    integer: bool = False,
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 def backoff_delay(attempt: int, *, base: float = 0.05, cap: float = 2.0, rng: random.Random | None = None) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based): full jitter over base * 2**attempt."""
-    upper = min(cap, base * (2 ** attempt))
+    upper = min(cap, base * (2**attempt))
     return (rng or random).uniform(upper / 2, upper)
 
 

@@ -23,8 +23,15 @@ PAGE_SIZE = 50  # the API's maximum
 SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
 
 _SETTLED = frozenset({"ConflictException", "ResourceNotFoundException"})
-_RETRYABLE = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailableException",
-                        "TooManyRequestsException", "RequestTimeoutException"})
+_RETRYABLE = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServerException",
+        "ServiceUnavailableException",
+        "TooManyRequestsException",
+        "RequestTimeoutException",
+    }
+)
 _THROTTLES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 
 
@@ -103,8 +110,10 @@ class ShareInvitations:
                 response = operation(**params)
             except (ClientError, BotoCoreError) as err:
                 code, _message, retryable = _error_code(err)
-                if code in _THROTTLES or (isinstance(err, ClientError) and
-                                          err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429):
+                if code in _THROTTLES or (
+                    isinstance(err, ClientError)
+                    and err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429
+                ):
                     self._rate.throttled()
                 if not retryable or attempt >= self._max_attempts:
                     raise
@@ -142,8 +151,11 @@ class ShareInvitations:
         if action not in ("ACCEPT", "REJECT"):
             raise ValueError(f"action must be ACCEPT or REJECT, not {action!r}")
         try:
-            self._call(self._client.update_share_invitation,
-                       ShareInvitationId=share_invitation_id, ShareInvitationAction=action)
+            self._call(
+                self._client.update_share_invitation,
+                ShareInvitationId=share_invitation_id,
+                ShareInvitationAction=action,
+            )
         except (ClientError, BotoCoreError) as err:
             code, message, _ = _error_code(err)
             status = UpdateStatus.ALREADY_SETTLED if code in _SETTLED else UpdateStatus.FAILED

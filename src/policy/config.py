@@ -77,8 +77,9 @@ def _org_ids(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> fr
     return frozenset(found)
 
 
-def _choices(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: frozenset[str],
-             issues: list[ConfigIssue]) -> frozenset[str]:
+def _choices(
+    env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: frozenset[str], issues: list[ConfigIssue]
+) -> frozenset[str]:
     items = _items(env.get(name) or "")
     if not items:
         return default
@@ -116,10 +117,12 @@ def load_policy(env: Mapping[str, str]) -> Policy:
         allowed_ous=_org_ids(env, "ALLOWED_SOURCE_OUS", issues),
         denied_accounts=_accounts(env, "DENIED_SOURCE_ACCOUNTS", issues),
         denied_ous=_org_ids(env, "DENIED_SOURCE_OUS", issues),
-        allowed_resource_types=_choices(env, "ALLOWED_RESOURCE_TYPES", RESOURCE_TYPES,
-                                        frozenset(RESOURCE_TYPES), issues),
-        allowed_permission_types=_choices(env, "ALLOWED_PERMISSION_TYPES", PERMISSION_TYPES,
-                                          frozenset({"READONLY"}), issues),
+        allowed_resource_types=_choices(
+            env, "ALLOWED_RESOURCE_TYPES", RESOURCE_TYPES, frozenset(RESOURCE_TYPES), issues
+        ),
+        allowed_permission_types=_choices(
+            env, "ALLOWED_PERMISSION_TYPES", PERMISSION_TYPES, frozenset({"READONLY"}), issues
+        ),
         non_matching_action=non_matching,
         dry_run=_bool(env, "DRY_RUN", issues),
     )

@@ -66,17 +66,25 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
         return _ignore(Reason.INVALID_INPUT, "SharedBy", f"sharer {sharer!r} is not a 12-digit account id")
 
     if sharer in policy.denied_accounts:
-        return Decision(Action.REJECT, _CODE[Reason.DENIED_ACCOUNT], "SharedBy",
-                        f"sharer {sharer} is in DeniedSourceAccounts")
+        return Decision(
+            Action.REJECT, _CODE[Reason.DENIED_ACCOUNT], "SharedBy", f"sharer {sharer} is in DeniedSourceAccounts"
+        )
     known = ancestry.ancestors if ancestry is not None else None
     if policy.denied_ous:
         if known is None:
-            return _ignore(Reason.ORG_LOOKUP_FAILED, "SharedBy",
-                           f"cannot check DeniedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}")
+            return _ignore(
+                Reason.ORG_LOOKUP_FAILED,
+                "SharedBy",
+                f"cannot check DeniedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}",
+            )
         hit = policy.denied_ous & known
         if hit:
-            return Decision(Action.REJECT, _CODE[Reason.DENIED_OU], "SharedBy",
-                            f"sharer {sharer} is below denied {', '.join(sorted(hit))}")
+            return Decision(
+                Action.REJECT,
+                _CODE[Reason.DENIED_OU],
+                "SharedBy",
+                f"sharer {sharer} is below denied {', '.join(sorted(hit))}",
+            )
 
     rtype = invitation.resource_type
     if rtype is None:
@@ -84,26 +92,43 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
     if rtype not in _RESOURCE_TYPES:
         return _ignore(Reason.INVALID_INPUT, "ShareResourceType", f"resource type {rtype!r} is unknown")
     if rtype not in policy.allowed_resource_types:
-        return _non_matching(policy, Reason.RESOURCE_TYPE_NOT_ALLOWED, "ShareResourceType",
-                             f"resource type {rtype} is not in AllowedResourceTypes")
+        return _non_matching(
+            policy,
+            Reason.RESOURCE_TYPE_NOT_ALLOWED,
+            "ShareResourceType",
+            f"resource type {rtype} is not in AllowedResourceTypes",
+        )
 
     permission = invitation.permission_type or "READONLY"
     if permission not in _PERMISSION_TYPES:
         return _ignore(Reason.INVALID_INPUT, "PermissionType", f"permission {permission!r} is unknown")
     if permission not in policy.allowed_permission_types:
-        return _non_matching(policy, Reason.PERMISSION_NOT_ALLOWED, "PermissionType",
-                             f"permission {permission} is not in AllowedPermissionTypes")
+        return _non_matching(
+            policy,
+            Reason.PERMISSION_NOT_ALLOWED,
+            "PermissionType",
+            f"permission {permission} is not in AllowedPermissionTypes",
+        )
 
     if sharer in policy.allowed_accounts:
-        return Decision(Action.ACCEPT, _CODE[Reason.ALLOWED_ACCOUNT], "SharedBy",
-                        f"sharer {sharer} is in AllowedSourceAccounts")
+        return Decision(
+            Action.ACCEPT, _CODE[Reason.ALLOWED_ACCOUNT], "SharedBy", f"sharer {sharer} is in AllowedSourceAccounts"
+        )
     if policy.allowed_ous:
         if known is None:
-            return _ignore(Reason.ORG_LOOKUP_FAILED, "SharedBy",
-                           f"cannot check AllowedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}")
+            return _ignore(
+                Reason.ORG_LOOKUP_FAILED,
+                "SharedBy",
+                f"cannot check AllowedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}",
+            )
         hit = policy.allowed_ous & known
         if hit:
-            return Decision(Action.ACCEPT, _CODE[Reason.ALLOWED_OU], "SharedBy",
-                            f"sharer {sharer} is below allowed {', '.join(sorted(hit))}")
-    return _non_matching(policy, Reason.SOURCE_NOT_ALLOWED, "SharedBy",
-                         f"sharer {sharer} matches no allowed account or OU")
+            return Decision(
+                Action.ACCEPT,
+                _CODE[Reason.ALLOWED_OU],
+                "SharedBy",
+                f"sharer {sharer} is below allowed {', '.join(sorted(hit))}",
+            )
+    return _non_matching(
+        policy, Reason.SOURCE_NOT_ALLOWED, "SharedBy", f"sharer {sharer} matches no allowed account or OU"
+    )

@@ -79,9 +79,7 @@ def test_output_passes_cfn_lint_and_fits_template_body(tmp_path: Path) -> None:
     ("prefix", "key", "message"),
     [("Acme_Artifacts", KEY, "bucket prefix"), ("acme", "code.tar.gz", "artifact key")],
 )
-def test_bad_bucket_or_key_is_named(
-    prefix: str, key: str, message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_bucket_or_key_is_named(prefix: str, key: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--bucket-prefix", prefix, "--key", key, "--output", "/dev/null"]) == 2
     assert message in capsys.readouterr().err
 

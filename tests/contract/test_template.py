@@ -70,7 +70,9 @@ def _statements(node: Any) -> list[dict[str, Any]]:
 
 
 ROLE_STATEMENTS = [
-    (name, s) for name, r in RESOURCES.items() if r["Type"] == "AWS::IAM::Role"
+    (name, s)
+    for name, r in RESOURCES.items()
+    if r["Type"] == "AWS::IAM::Role"
     for s in _statements(r["Properties"].get("Policies", []))
 ]
 
@@ -135,16 +137,33 @@ def test_parameter_defaults_are_the_documented_ones() -> None:
     assert defaults["EnableTracing"] == "false"
 
 
-@pytest.mark.parametrize(("param", "good", "bad"), [
-    ("AllowedSourceAccounts", ["", "123456789012", "123456789012,210987654321", " 123456789012 , 210987654321"],
-     ["12345678901", "1234567890123", "123456789012,", "arn:aws:iam::123456789012:root", "12345678901a"]),
-    ("AllowedSourceOUs", ["", "ou-ab12-abcdefgh", "r-ab12,ou-ab12-abcdefgh12"], ["ou-1", "o-abcdefghij", "ou-AB12-abcdefgh"]),
-    ("AllowedResourceTypes", ["WORKLOAD", "LENS,PROFILE", "WORKLOAD,LENS,PROFILE,TEMPLATE"], ["", "workload", "STACK"]),
-    ("OrganizationsRoleArn", ["", "arn:aws:iam::123456789012:role/wa-share-acceptor-org-lookup"],
-     ["arn:aws:iam::123456789012:user/x", "role/x"]),
-    ("EventSourceOrganizationId", ["", "o-abcdefghij"], ["o-short", "ou-ab12-abcdefgh"]),
-    ("NotificationEmail", ["", "ops@example.com"], ["not-an-email", "a b@example.com"]),
-])
+@pytest.mark.parametrize(
+    ("param", "good", "bad"),
+    [
+        (
+            "AllowedSourceAccounts",
+            ["", "123456789012", "123456789012,210987654321", " 123456789012 , 210987654321"],
+            ["12345678901", "1234567890123", "123456789012,", "arn:aws:iam::123456789012:root", "12345678901a"],
+        ),
+        (
+            "AllowedSourceOUs",
+            ["", "ou-ab12-abcdefgh", "r-ab12,ou-ab12-abcdefgh12"],
+            ["ou-1", "o-abcdefghij", "ou-AB12-abcdefgh"],
+        ),
+        (
+            "AllowedResourceTypes",
+            ["WORKLOAD", "LENS,PROFILE", "WORKLOAD,LENS,PROFILE,TEMPLATE"],
+            ["", "workload", "STACK"],
+        ),
+        (
+            "OrganizationsRoleArn",
+            ["", "arn:aws:iam::123456789012:role/wa-share-acceptor-org-lookup"],
+            ["arn:aws:iam::123456789012:user/x", "role/x"],
+        ),
+        ("EventSourceOrganizationId", ["", "o-abcdefghij"], ["o-short", "ou-ab12-abcdefgh"]),
+        ("NotificationEmail", ["", "ops@example.com"], ["not-an-email", "a b@example.com"]),
+    ],
+)
 def test_allowed_patterns(param: str, good: list[str], bad: list[str]) -> None:
     pattern = re.compile(TEMPLATE["Parameters"][param]["AllowedPattern"])
     for value in good:

@@ -42,11 +42,14 @@ def world(sim: Simulator) -> World:
     return World(sim)
 
 
-def components(sim: Simulator, env: dict[str, str] | None = None, client: Any = None,
-               **kwargs: Any) -> runtime.Components:
+def components(
+    sim: Simulator, env: dict[str, str] | None = None, client: Any = None, **kwargs: Any
+) -> runtime.Components:
     settings = load_settings({**BASE_ENV, **(env or {})})
     kwargs.setdefault("sleep", lambda _s: None)  # no real backoff unless a test asks for it
-    return runtime.build(settings, wellarchitected_client=client or sim.client(account=RECIPIENT, config=SDK_CONFIG), **kwargs)
+    return runtime.build(
+        settings, wellarchitected_client=client or sim.client(account=RECIPIENT, config=SDK_CONFIG), **kwargs
+    )
 
 
 class Run:

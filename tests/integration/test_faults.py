@@ -23,10 +23,18 @@ EXPECTED = {TRUSTED: "ACCEPTED", DENIED: "REJECTED", UNKNOWN: "PENDING"}
 
 def seed(sim: Simulator, per_sharer: int) -> dict[str, str]:
     """Workload shares from a trusted, a denied and an unknown sharer; returns share id -> sharer."""
-    sim.load_world({"accounts": {
-        sharer: {"workloads": [{"name": f"w-{sharer[:3]}-{n:03d}", "shares": [{"with": RECIPIENT}]}
-                               for n in range(per_sharer)]}
-        for sharer in EXPECTED}})
+    sim.load_world(
+        {
+            "accounts": {
+                sharer: {
+                    "workloads": [
+                        {"name": f"w-{sharer[:3]}-{n:03d}", "shares": [{"with": RECIPIENT}]} for n in range(per_sharer)
+                    ]
+                }
+                for sharer in EXPECTED
+            }
+        }
+    )
     owners = {}
     for event in sim.events:
         owners[event["detail"]["responseElements"]["ShareId"]] = event["account"]
@@ -92,8 +100,10 @@ def test_event_and_sweep_racing_for_one_invitation(sim: Simulator) -> None:
     def run(name: str, handler: Any, ev: Any) -> None:
         results[name] = invoke(handler, ev, comps)
 
-    threads = [threading.Thread(target=run, args=("event", share_event.lambda_handler, event)),
-               threading.Thread(target=run, args=("sweep", sweep.lambda_handler, SCHEDULED))]
+    threads = [
+        threading.Thread(target=run, args=("event", share_event.lambda_handler, event)),
+        threading.Thread(target=run, args=("sweep", sweep.lambda_handler, SCHEDULED)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -152,14 +162,18 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
-share_like = st.fixed_dictionaries({
-    "source": st.sampled_from(["aws.wellarchitected", "aws.events", "evil"]),
-    "detail-type": st.sampled_from(["AWS API Call via CloudTrail", "Scheduled Event"]),
-    "detail": st.fixed_dictionaries({
-        "eventName": st.sampled_from(["CreateWorkloadShare", "DeleteWorkloadShare", "x"]),
-        "responseElements": st.one_of(json_values, st.fixed_dictionaries({"ShareId": st.text(max_size=40)})),
-    }),
-})
+share_like = st.fixed_dictionaries(
+    {
+        "source": st.sampled_from(["aws.wellarchitected", "aws.events", "evil"]),
+        "detail-type": st.sampled_from(["AWS API Call via CloudTrail", "Scheduled Event"]),
+        "detail": st.fixed_dictionaries(
+            {
+                "eventName": st.sampled_from(["CreateWorkloadShare", "DeleteWorkloadShare", "x"]),
+                "responseElements": st.one_of(json_values, st.fixed_dictionaries({"ShareId": st.text(max_size=40)})),
+            }
+        ),
+    }
+)
 
 
 _fuzz_world: dict[str, Any] = {}

@@ -18,10 +18,10 @@ from simulator import Simulator
 from tests.integration.conftest import (
     DENIED,
     SCHEDULED,
-    Context,
     SECURITY,
     TRUSTED,
     UNKNOWN,
+    Context,
     captured,
     components,
     invoke,
@@ -51,9 +51,14 @@ def mixed(world: World) -> World:
 def test_sweep_decides_every_path(sim: Simulator, mixed: World) -> None:
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim))
     assert statuses(mixed) == {
-        "payments-api": "ACCEPTED", "ledger": "PENDING", "platform-lens": "ACCEPTED",
-        "standard-review": "ACCEPTED", "pci-profile": "ACCEPTED", "shadow-analytics": "PENDING",
-        "vendor-portal": "REJECTED", "vendor-profile": "REJECTED",
+        "payments-api": "ACCEPTED",
+        "ledger": "PENDING",
+        "platform-lens": "ACCEPTED",
+        "standard-review": "ACCEPTED",
+        "pci-profile": "ACCEPTED",
+        "shadow-analytics": "PENDING",
+        "vendor-portal": "REJECTED",
+        "vendor-profile": "REJECTED",
     }
     assert run.result["status"] == "ok"
     assert (run.result["accept"], run.result["reject"], run.result["ignore"], run.result["failed"]) == (4, 2, 2, 0)
@@ -120,8 +125,15 @@ def test_dry_run_changes_nothing_but_decides_logs_and_counts(sim: Simulator, mix
 
 
 def test_pagination_over_more_than_fifty(sim: Simulator) -> None:
-    sim.load_world({"accounts": {TRUSTED: {"workloads": [
-        {"name": f"workload-{n:03d}", "shares": [{"with": RECIPIENT}]} for n in range(120)]}}})
+    sim.load_world(
+        {
+            "accounts": {
+                TRUSTED: {
+                    "workloads": [{"name": f"workload-{n:03d}", "shares": [{"with": RECIPIENT}]} for n in range(120)]
+                }
+            }
+        }
+    )
     sim.reset_stats()
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim))
     assert run.result["accept"] == 120
@@ -160,8 +172,9 @@ def test_invitation_settled_between_list_and_update(sim: Simulator, world: World
         if race == "accepted_elsewhere":
             other.update_share_invitation(ShareInvitationId=invitation_id, ShareInvitationAction="ACCEPT")
         elif race == "revoked":
-            sim.client(account=TRUSTED).delete_workload_share(WorkloadId=share.resource_id, ShareId=share.share_id,
-                                                              ClientRequestToken="t")
+            sim.client(account=TRUSTED).delete_workload_share(
+                WorkloadId=share.resource_id, ShareId=share.share_id, ClientRequestToken="t"
+            )
         else:
             sim.advance(7 * 24 * 3600)
 
@@ -182,8 +195,13 @@ class DenyingClient(RacingClient):
 
     def update_share_invitation(self, **kwargs: Any) -> Any:
         if kwargs["ShareInvitationId"] in self._deny:
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
-                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "UpdateShareInvitation")
+            raise ClientError(
+                {
+                    "Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
+                    "ResponseMetadata": {"HTTPStatusCode": 403},
+                },
+                "UpdateShareInvitation",
+            )
         return self._inner.update_share_invitation(**kwargs)
 
 
@@ -194,8 +212,9 @@ def test_failed_update_fails_that_invitation_only(sim: Simulator, world: World) 
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim, client=client))
     assert world.status(bad) == "PENDING" and world.status(good) == "ACCEPTED"
     assert run.result["failed"] == 1
-    assert run.result["failures"] == [{"share_invitation_id": bad.share_id, "error_code": "AccessDeniedException",
-                                       "error_message": "not authorized"}]
+    assert run.result["failures"] == [
+        {"share_invitation_id": bad.share_id, "error_code": "AccessDeniedException", "error_message": "not authorized"}
+    ]
     failed = run.logs("invitation update failed")
     assert failed[0]["level"] == "WARNING" and failed[0]["error_code"] == "AccessDeniedException"
     assert run.metrics["DecisionFailures"] == 1
@@ -204,8 +223,10 @@ def test_failed_update_fails_that_invitation_only(sim: Simulator, world: World) 
 
 class BrokenListClient(RacingClient):
     def list_share_invitations(self, **kwargs: Any) -> Any:
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"},
-                           "ResponseMetadata": {"HTTPStatusCode": 403}}, "ListShareInvitations")
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+            "ListShareInvitations",
+        )
 
 
 def test_list_failure_decides_nothing_and_counts_a_failure(sim: Simulator, world: World) -> None:
@@ -224,10 +245,12 @@ def test_list_failure_decides_nothing_and_counts_a_failure(sim: Simulator, world
 @pytest.mark.parametrize("kind", ["workload", "lens", "profile", "template"])
 def test_share_event_decides_its_invitation_in_one_invocation(sim: Simulator, world: World, kind: str) -> None:
     other = world.workload(TRUSTED, "other-workload", "READONLY")
-    share = {"workload": lambda: world.workload(TRUSTED, "payments-api", "READONLY"),
-             "lens": lambda: world.lens(TRUSTED, "platform-lens"),
-             "profile": lambda: world.profile(TRUSTED, "pci-profile"),
-             "template": lambda: world.template(TRUSTED, "standard-review")}[kind]()
+    share = {
+        "workload": lambda: world.workload(TRUSTED, "payments-api", "READONLY"),
+        "lens": lambda: world.lens(TRUSTED, "platform-lens"),
+        "profile": lambda: world.profile(TRUSTED, "pci-profile"),
+        "template": lambda: world.template(TRUSTED, "standard-review"),
+    }[kind]()
     event = sim.events[-1]
     run = invoke(share_event.lambda_handler, event, components(sim))
     assert world.status(share) == "ACCEPTED"
@@ -306,8 +329,9 @@ def test_sweep_refuses_share_events(sim: Simulator, world: World) -> None:
 # ---------------------------------------------------------------- configuration
 
 
-def test_invalid_configuration_stops_before_touching_anything(sim: Simulator, world: World,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_configuration_stops_before_touching_anything(
+    sim: Simulator, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     share = world.workload(TRUSTED, "payments-api", "READONLY")
     monkeypatch.setenv("ALLOWED_SOURCE_ACCOUNTS", "22222222222")
     monkeypatch.setenv("DRY_RUN", "maybe")
@@ -342,8 +366,12 @@ class FakeAncestry:
         return self.places.get(account_id, OrgAncestry.failed("ListParents: ChildNotFoundException"))
 
 
-OU_ENV = {"ALLOWED_SOURCE_ACCOUNTS": "", "ALLOWED_SOURCE_OUS": "ou-ab12-platform",
-          "DENIED_SOURCE_OUS": "ou-ab12-vendorsx", "ORGANIZATIONS_ROLE_ARN": "arn:aws:iam::999999999999:role/lookup"}
+OU_ENV = {
+    "ALLOWED_SOURCE_ACCOUNTS": "",
+    "ALLOWED_SOURCE_OUS": "ou-ab12-platform",
+    "DENIED_SOURCE_OUS": "ou-ab12-vendorsx",
+    "ORGANIZATIONS_ROLE_ARN": "arn:aws:iam::999999999999:role/lookup",
+}
 
 
 def test_ou_rules_decide_through_the_lookup_once_per_sharer(sim: Simulator, world: World) -> None:
@@ -351,8 +379,12 @@ def test_ou_rules_decide_through_the_lookup_once_per_sharer(sim: Simulator, worl
     b = world.lens(TRUSTED, "platform-lens")
     c = world.workload(DENIED, "vendor-portal", "READONLY")
     d = world.workload(UNKNOWN, "shadow-analytics", "READONLY")
-    ancestry = FakeAncestry({TRUSTED: OrgAncestry.found({"r-ab12", "ou-ab12-platform"}),
-                             DENIED: OrgAncestry.found({"r-ab12", "ou-ab12-vendorsx"})})
+    ancestry = FakeAncestry(
+        {
+            TRUSTED: OrgAncestry.found({"r-ab12", "ou-ab12-platform"}),
+            DENIED: OrgAncestry.found({"r-ab12", "ou-ab12-vendorsx"}),
+        }
+    )
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim, OU_ENV, ancestry=ancestry))
     assert [world.status(s) for s in (a, b, c, d)] == ["ACCEPTED", "ACCEPTED", "REJECTED", "PENDING"]
     assert sorted(ancestry.lookups) == sorted([TRUSTED, DENIED, UNKNOWN])

@@ -54,18 +54,12 @@ def org() -> Iterator[Org]:
         root = client.list_roots()["Roots"][0]["Id"]
 
         def ou(parent: str, name: str) -> str:
-            return str(
-                client.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
-            )
+            return str(client.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"])
 
         def account(name: str, parent: str) -> str:
-            status = client.create_account(AccountName=name, Email=f"{name}@example.com")[
-                "CreateAccountStatus"
-            ]
+            status = client.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
             if parent != root:
-                client.move_account(
-                    AccountId=status["AccountId"], SourceParentId=root, DestinationParentId=parent
-                )
+                client.move_account(AccountId=status["AccountId"], SourceParentId=root, DestinationParentId=parent)
             return str(status["AccountId"])
 
         security = ou(root, "Security")
@@ -85,9 +79,7 @@ def org() -> Iterator[Org]:
 
 
 def resolver(clock: Clock | None = None, **kwargs: Any) -> OrgAncestryResolver:
-    return OrgAncestryResolver(
-        ROLE, sts_client=boto3.client("sts"), ttl_seconds=900, clock=clock or Clock(), **kwargs
-    )
+    return OrgAncestryResolver(ROLE, sts_client=boto3.client("sts"), ttl_seconds=900, clock=clock or Clock(), **kwargs)
 
 
 # ---------------------------------------------------------------- the resolver alone

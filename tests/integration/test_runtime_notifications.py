@@ -77,12 +77,8 @@ def topic() -> Iterator[tuple[Any, str, Any, str]]:
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         arn = sns.create_topic(Name="wa-share-acceptor")["TopicArn"]
         queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        sns.subscribe(
-            TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"}
-        )
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"})
         yield sns, arn, sqs, queue
 
 
@@ -128,16 +124,11 @@ def test_a_huge_digest_is_cut_to_ids_and_a_failed_publish_changes_no_decision(
     sns, arn, sqs, queue = topic
     sim = Simulator()
     world = World(sim)
-    shares = [
-        world.workload(UNKNOWN, f"shadow-application-with-a-long-name-{i:04d}", "READONLY")
-        for i in range(600)
-    ]
+    shares = [world.workload(UNKNOWN, f"shadow-application-with-a-long-name-{i:04d}", "READONLY") for i in range(600)]
     invoke(sweep.lambda_handler, SCHEDULED, components(sim, notifier=SnsNotifier(arn, client=sns)))
     [message] = _messages(sqs, queue)
     assert len(message["Message"]) <= MESSAGE_LIMIT
-    assert sorted(json.loads(message["Message"])["left_pending_by_policy"]) == sorted(
-        s.share_id for s in shares
-    )
+    assert sorted(json.loads(message["Message"])["left_pending_by_policy"]) == sorted(s.share_id for s in shares)
 
     gone = "arn:aws:sns:us-east-1:123456789012:deleted-topic"
     trusted = world.workload(TRUSTED, "payments-api", "READONLY")
@@ -159,9 +150,7 @@ def test_tracing_off_never_imports_the_xray_sdk() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk')))"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT / 'src'}", "AWS_DEFAULT_REGION": "us-east-1"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
 
 

@@ -41,8 +41,9 @@ def test_overlay_sets_only_declared_variables_as_sam_does() -> None:
 
 
 def test_parameter_overrides_and_conditions() -> None:
-    _, env = function_environment("SweepFunction", {}, parameter_overrides={"EnableTracing": "true",
-                                                                           "NotificationEmail": "ops@example.com"})
+    _, env = function_environment(
+        "SweepFunction", {}, parameter_overrides={"EnableTracing": "true", "NotificationEmail": "ops@example.com"}
+    )
     assert env["POWERTOOLS_TRACE_DISABLED"] == "false"
     assert env["NOTIFICATION_TOPIC_ARN"] == "NotificationTopic"  # a resource resolves to its logical id
     with pytest.raises(ValueError, match="Nope"):
@@ -84,9 +85,15 @@ def test_invoke_in_process_against_the_http_simulator(monkeypatch: pytest.Monkey
 
 def test_invoke_cli_prints_logs_then_the_result_as_the_last_line() -> None:
     env = {**os.environ, "AWS_ENDPOINT_URL_WELLARCHITECTED": "http://127.0.0.1:9"}  # never reached
-    out = subprocess.run([sys.executable, "-m", "tools.invoke", "ShareEventFunction",
-                          "--event", str(EVENTS / "malformed-share.json")],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.invoke", "ShareEventFunction", "--event", str(EVENTS / "malformed-share.json")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert json.loads(lines[-1])["status"] == "invalid_event"
@@ -96,9 +103,23 @@ def test_invoke_cli_prints_logs_then_the_result_as_the_last_line() -> None:
 def test_invoke_cli_exits_nonzero_when_the_function_raises(tmp_path: Path) -> None:
     env_file = tmp_path / "env.json"
     env_file.write_text(json.dumps({"Parameters": {"ALLOWED_SOURCE_ACCOUNTS": "123"}}))
-    out = subprocess.run([sys.executable, "-m", "tools.invoke", "SweepFunction", "--event",
-                          str(EVENTS / "scheduled-sweep.json"), "--env-vars", str(env_file)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.invoke",
+            "SweepFunction",
+            "--event",
+            str(EVENTS / "scheduled-sweep.json"),
+            "--env-vars",
+            str(env_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 1
     assert "ALLOWED_SOURCE_ACCOUNTS: '123'" in out.stderr
 
@@ -113,8 +134,17 @@ def test_check_policy_prints_the_effective_policy(capsys: pytest.CaptureFixture[
 
 def test_check_policy_prints_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env_file = tmp_path / "env.json"
-    env_file.write_text(json.dumps({"Parameters": {"ALLOWED_SOURCE_ACCOUNTS": "1234", "DRY_RUN": "perhaps",
-                                                   "ALLOWED_SOURCE_OUS": "ou-ab12-abcdefgh"}}))
+    env_file.write_text(
+        json.dumps(
+            {
+                "Parameters": {
+                    "ALLOWED_SOURCE_ACCOUNTS": "1234",
+                    "DRY_RUN": "perhaps",
+                    "ALLOWED_SOURCE_OUS": "ou-ab12-abcdefgh",
+                }
+            }
+        )
+    )
     assert check_policy.main(["--env-vars", str(env_file)]) == 1
     err = capsys.readouterr().err
     assert "ALLOWED_SOURCE_ACCOUNTS: '1234'" in err

@@ -20,10 +20,15 @@ def load(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
 
 
-@pytest.mark.parametrize(("name", "rtype"), [
-    ("share-workload.json", "WORKLOAD"), ("share-lens.json", "LENS"),
-    ("share-profile.json", "PROFILE"), ("share-template.json", "TEMPLATE"),
-])
+@pytest.mark.parametrize(
+    ("name", "rtype"),
+    [
+        ("share-workload.json", "WORKLOAD"),
+        ("share-lens.json", "LENS"),
+        ("share-profile.json", "PROFILE"),
+        ("share-template.json", "TEMPLATE"),
+    ],
+)
 def test_sample_share_events_parse_to_hints(name: str, rtype: str) -> None:
     event = load(name)
     hint = parse_share_event(event)
@@ -57,20 +62,23 @@ def _mutate(path: list[str], value: Any) -> dict[str, Any]:
     return event
 
 
-@pytest.mark.parametrize(("path", "value", "reason"), [
-    (["source"], "aws.events", "unexpected_source"),
-    (["source"], "custom.forger", "unexpected_source"),
-    (["detail-type"], "Scheduled Event", "unexpected_detail_type"),
-    (["detail"], "not a dict", "missing_detail"),
-    (["detail", "eventName"], "DeleteWorkloadShare", "unexpected_event_name"),
-    (["detail", "eventName"], "UpdateShareInvitation", "unexpected_event_name"),
-    (["detail", "errorCode"], "ValidationException", "failed_call"),
-    (["detail", "responseElements"], None, "missing_share_id"),
-    (["detail", "responseElements", "ShareId"], "A1B2C3D4E5F60718293A4B5C6D7E8F90", "missing_share_id"),
-    (["detail", "responseElements", "ShareId"], "a1b2c3", "missing_share_id"),
-    (["detail", "responseElements", "ShareId"], 12345, "missing_share_id"),
-    (["detail", "responseElements", "ShareId"], ..., "missing_share_id"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        (["source"], "aws.events", "unexpected_source"),
+        (["source"], "custom.forger", "unexpected_source"),
+        (["detail-type"], "Scheduled Event", "unexpected_detail_type"),
+        (["detail"], "not a dict", "missing_detail"),
+        (["detail", "eventName"], "DeleteWorkloadShare", "unexpected_event_name"),
+        (["detail", "eventName"], "UpdateShareInvitation", "unexpected_event_name"),
+        (["detail", "errorCode"], "ValidationException", "failed_call"),
+        (["detail", "responseElements"], None, "missing_share_id"),
+        (["detail", "responseElements", "ShareId"], "A1B2C3D4E5F60718293A4B5C6D7E8F90", "missing_share_id"),
+        (["detail", "responseElements", "ShareId"], "a1b2c3", "missing_share_id"),
+        (["detail", "responseElements", "ShareId"], 12345, "missing_share_id"),
+        (["detail", "responseElements", "ShareId"], ..., "missing_share_id"),
+    ],
+)
 def test_share_event_shapes_rejected(path: list[str], value: Any, reason: str) -> None:
     with pytest.raises(InvalidEvent) as err:
         parse_share_event(_mutate(path, value))

@@ -90,6 +90,4 @@ def test_ou_rules_need_the_role_and_name_both_variables() -> None:
         load_settings({"ALLOWED_SOURCE_OUS": "r-ab12", "DENIED_SOURCE_OUS": "ou-ab12-abcdefgh"})
     ok = load_settings({"ALLOWED_SOURCE_OUS": "r-ab12", "ORGANIZATIONS_ROLE_ARN": ROLE})
     assert ok.policy.allowed_ous == {"r-ab12"}
-    assert (
-        load_settings({"ALLOWED_SOURCE_OUS": " , "}).organizations_role_arn is None
-    )  # empty list: no OU rule
+    assert load_settings({"ALLOWED_SOURCE_OUS": " , "}).organizations_role_arn is None  # empty list: no OU rule

@@ -28,32 +28,49 @@ def adapter(wa: object, slept: list[float] | None = None, **kwargs: object) -> S
 
 
 def summary(n: int) -> dict[str, str]:
-    return {"ShareInvitationId": f"{n:032x}", "SharedBy": "222222222222", "SharedWith": "111111111111",
-            "ShareResourceType": "WORKLOAD", "PermissionType": "READONLY", "WorkloadName": f"workload-{n}", "WorkloadId": f"{n:032x}"}
+    return {
+        "ShareInvitationId": f"{n:032x}",
+        "SharedBy": "222222222222",
+        "SharedWith": "111111111111",
+        "ShareResourceType": "WORKLOAD",
+        "PermissionType": "READONLY",
+        "WorkloadName": f"workload-{n}",
+        "WorkloadId": f"{n:032x}",
+    }
 
 
 def test_pages_follow_next_token_to_the_end(client: tuple[object, Stubber]) -> None:
     wa, stub = client
-    stub.add_response("list_share_invitations", {"ShareInvitationSummaries": [summary(1), summary(2)], "NextToken": "t1"},
-                      {"MaxResults": 50})
-    stub.add_response("list_share_invitations", {"ShareInvitationSummaries": [summary(3)]},
-                      {"MaxResults": 50, "NextToken": "t1"})
+    stub.add_response(
+        "list_share_invitations",
+        {"ShareInvitationSummaries": [summary(1), summary(2)], "NextToken": "t1"},
+        {"MaxResults": 50},
+    )
+    stub.add_response(
+        "list_share_invitations", {"ShareInvitationSummaries": [summary(3)]}, {"MaxResults": 50, "NextToken": "t1"}
+    )
     pages = list(adapter(wa).pages())
     assert [[s["WorkloadName"] for s in p] for p in pages] == [["workload-1", "workload-2"], ["workload-3"]]
 
 
 def test_pages_narrowed_by_resource_type(client: tuple[object, Stubber]) -> None:
     wa, stub = client
-    stub.add_response("list_share_invitations", {"ShareInvitationSummaries": []},
-                      {"MaxResults": 50, "ShareResourceType": "LENS"})
+    stub.add_response(
+        "list_share_invitations", {"ShareInvitationSummaries": []}, {"MaxResults": 50, "ShareResourceType": "LENS"}
+    )
     assert list(adapter(wa).pages("LENS")) == [[]]
 
 
 def test_repeated_next_token_stops_with_an_error(client: tuple[object, Stubber]) -> None:
     wa, stub = client
-    stub.add_response("list_share_invitations", {"ShareInvitationSummaries": [], "NextToken": "same"}, {"MaxResults": 50})
-    stub.add_response("list_share_invitations", {"ShareInvitationSummaries": [], "NextToken": "same"},
-                      {"MaxResults": 50, "NextToken": "same"})
+    stub.add_response(
+        "list_share_invitations", {"ShareInvitationSummaries": [], "NextToken": "same"}, {"MaxResults": 50}
+    )
+    stub.add_response(
+        "list_share_invitations",
+        {"ShareInvitationSummaries": [], "NextToken": "same"},
+        {"MaxResults": 50, "NextToken": "same"},
+    )
     with pytest.raises(ListError) as err:
         list(adapter(wa).pages())
     assert err.value.code == "RepeatedNextToken"
@@ -91,19 +108,26 @@ def test_list_access_denied_is_not_retried(client: tuple[object, Stubber]) -> No
 
 def test_update_sends_the_exact_request(client: tuple[object, Stubber]) -> None:
     wa, stub = client
-    stub.add_response("update_share_invitation", {"ShareInvitation": {"ShareInvitationId": INV}},
-                      {"ShareInvitationId": INV, "ShareInvitationAction": "ACCEPT"})
+    stub.add_response(
+        "update_share_invitation",
+        {"ShareInvitation": {"ShareInvitationId": INV}},
+        {"ShareInvitationId": INV, "ShareInvitationAction": "ACCEPT"},
+    )
     assert adapter(wa).update(INV, "ACCEPT").status is UpdateStatus.APPLIED
 
 
-@pytest.mark.parametrize(("code", "status", "expected"), [
-    ("ConflictException", 409, UpdateStatus.ALREADY_SETTLED),
-    ("ResourceNotFoundException", 404, UpdateStatus.ALREADY_SETTLED),
-    ("AccessDeniedException", 403, UpdateStatus.FAILED),
-    ("ValidationException", 400, UpdateStatus.FAILED),
-])
-def test_update_outcomes_without_retry(client: tuple[object, Stubber], code: str, status: int,
-                                       expected: UpdateStatus) -> None:
+@pytest.mark.parametrize(
+    ("code", "status", "expected"),
+    [
+        ("ConflictException", 409, UpdateStatus.ALREADY_SETTLED),
+        ("ResourceNotFoundException", 404, UpdateStatus.ALREADY_SETTLED),
+        ("AccessDeniedException", 403, UpdateStatus.FAILED),
+        ("ValidationException", 400, UpdateStatus.FAILED),
+    ],
+)
+def test_update_outcomes_without_retry(
+    client: tuple[object, Stubber], code: str, status: int, expected: UpdateStatus
+) -> None:
     wa, stub = client
     stub.add_client_error("update_share_invitation", code, http_status_code=status)
     a = adapter(wa)

@@ -17,8 +17,12 @@ OU_OK, OU_BAD, ROOT = "ou-ab12-allowedou", "ou-ab12-deniedouu", "r-ab12"
 ID = "0123456789abcdef0123456789abcdef"
 
 
-def inv(sharer: str | None = TRUSTED, rtype: str | None = "WORKLOAD", permission: str | None = "READONLY",
-        inv_id: str | None = ID) -> Invitation:
+def inv(
+    sharer: str | None = TRUSTED,
+    rtype: str | None = "WORKLOAD",
+    permission: str | None = "READONLY",
+    inv_id: str | None = ID,
+) -> Invitation:
     return Invitation(inv_id, sharer, "999999999999", rtype, permission, "name", "id")
 
 
@@ -31,49 +35,109 @@ FOUND_NEITHER = OrgAncestry.found({ROOT})
 FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
 
 
-@pytest.mark.parametrize(("policy", "invitation", "ancestry", "action", "reason", "field"), [
-    (BASE, inv(inv_id=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareInvitationId"),
-    (BASE, inv(inv_id="XYZ"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareInvitationId"),
-    (BASE, inv(sharer=None), None, Action.IGNORE, Reason.MISSING_INPUT, "SharedBy"),
-    (BASE, inv(sharer="11111111111"), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedBy"),
-    (BASE, inv(sharer=DENIED), None, Action.REJECT, Reason.DENIED_ACCOUNT, "SharedBy"),
-    (BASE, inv(rtype=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareResourceType"),
-    (BASE, inv(rtype="STACK"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareResourceType"),
-    (replace(BASE, allowed_resource_types=frozenset({"LENS"})), inv(), None,
-     Action.IGNORE, Reason.RESOURCE_TYPE_NOT_ALLOWED, "ShareResourceType"),
-    (replace(REJECTING, allowed_resource_types=frozenset({"LENS"})), inv(), None,
-     Action.REJECT, Reason.RESOURCE_TYPE_NOT_ALLOWED, "ShareResourceType"),
-    (BASE, inv(permission="CONTRIBUTOR"), None, Action.IGNORE, Reason.PERMISSION_NOT_ALLOWED, "PermissionType"),
-    (REJECTING, inv(permission="CONTRIBUTOR"), None, Action.REJECT, Reason.PERMISSION_NOT_ALLOWED, "PermissionType"),
-    (BASE, inv(permission="ADMIN"), None, Action.IGNORE, Reason.INVALID_INPUT, "PermissionType"),
-    (BASE, inv(permission=None, rtype="LENS"), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
-    (BASE, inv(), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
-    (replace(BASE, allowed_permission_types=frozenset({"CONTRIBUTOR", "READONLY"})), inv(permission="CONTRIBUTOR"),
-     None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
-    (BASE, inv(sharer=OTHER), None, Action.IGNORE, Reason.SOURCE_NOT_ALLOWED, "SharedBy"),
-    (REJECTING, inv(sharer=OTHER), None, Action.REJECT, Reason.SOURCE_NOT_ALLOWED, "SharedBy"),
-    # OU rules
-    (OUS, inv(sharer=OTHER), FOUND_OK, Action.ACCEPT, Reason.ALLOWED_OU, "SharedBy"),
-    (OUS, inv(sharer=OTHER), FOUND_BAD, Action.REJECT, Reason.DENIED_OU, "SharedBy"),
-    (OUS, inv(sharer=OTHER), OrgAncestry.found({ROOT, OU_OK, OU_BAD}), Action.REJECT, Reason.DENIED_OU, "SharedBy"),
-    (OUS, inv(sharer=OTHER), FOUND_NEITHER, Action.IGNORE, Reason.SOURCE_NOT_ALLOWED, "SharedBy"),
-    (OUS, inv(sharer=OTHER), FAILED, Action.IGNORE, Reason.ORG_LOOKUP_FAILED, "SharedBy"),
-    (OUS, inv(sharer=OTHER), None, Action.IGNORE, Reason.ORG_LOOKUP_FAILED, "SharedBy"),
-    # an account rule that decides on its own still applies when the lookup failed
-    (replace(OUS, denied_accounts=frozenset({OTHER})), inv(sharer=OTHER), FAILED,
-     Action.REJECT, Reason.DENIED_ACCOUNT, "SharedBy"),
-    (replace(OUS, denied_ous=frozenset(), allowed_accounts=frozenset({OTHER})), inv(sharer=OTHER), FAILED,
-     Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
-    # ...but an allow by account cannot be trusted while a deny by OU is undecided
-    (replace(OUS, allowed_accounts=frozenset({OTHER})), inv(sharer=OTHER), FAILED,
-     Action.IGNORE, Reason.ORG_LOOKUP_FAILED, "SharedBy"),
-    # deny by OU beats allow by account
-    (replace(OUS, allowed_accounts=frozenset({OTHER})), inv(sharer=OTHER), FOUND_BAD,
-     Action.REJECT, Reason.DENIED_OU, "SharedBy"),
-    (load_policy({"ALLOWED_SOURCE_OUS": ROOT}), inv(sharer=OTHER), FOUND_NEITHER, Action.ACCEPT, Reason.ALLOWED_OU, "SharedBy"),
-])
-def test_rules(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None, action: Action,
-               reason: Reason, field: str) -> None:
+@pytest.mark.parametrize(
+    ("policy", "invitation", "ancestry", "action", "reason", "field"),
+    [
+        (BASE, inv(inv_id=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareInvitationId"),
+        (BASE, inv(inv_id="XYZ"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareInvitationId"),
+        (BASE, inv(sharer=None), None, Action.IGNORE, Reason.MISSING_INPUT, "SharedBy"),
+        (BASE, inv(sharer="11111111111"), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedBy"),
+        (BASE, inv(sharer=DENIED), None, Action.REJECT, Reason.DENIED_ACCOUNT, "SharedBy"),
+        (BASE, inv(rtype=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareResourceType"),
+        (BASE, inv(rtype="STACK"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareResourceType"),
+        (
+            replace(BASE, allowed_resource_types=frozenset({"LENS"})),
+            inv(),
+            None,
+            Action.IGNORE,
+            Reason.RESOURCE_TYPE_NOT_ALLOWED,
+            "ShareResourceType",
+        ),
+        (
+            replace(REJECTING, allowed_resource_types=frozenset({"LENS"})),
+            inv(),
+            None,
+            Action.REJECT,
+            Reason.RESOURCE_TYPE_NOT_ALLOWED,
+            "ShareResourceType",
+        ),
+        (BASE, inv(permission="CONTRIBUTOR"), None, Action.IGNORE, Reason.PERMISSION_NOT_ALLOWED, "PermissionType"),
+        (
+            REJECTING,
+            inv(permission="CONTRIBUTOR"),
+            None,
+            Action.REJECT,
+            Reason.PERMISSION_NOT_ALLOWED,
+            "PermissionType",
+        ),
+        (BASE, inv(permission="ADMIN"), None, Action.IGNORE, Reason.INVALID_INPUT, "PermissionType"),
+        (BASE, inv(permission=None, rtype="LENS"), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
+        (BASE, inv(), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
+        (
+            replace(BASE, allowed_permission_types=frozenset({"CONTRIBUTOR", "READONLY"})),
+            inv(permission="CONTRIBUTOR"),
+            None,
+            Action.ACCEPT,
+            Reason.ALLOWED_ACCOUNT,
+            "SharedBy",
+        ),
+        (BASE, inv(sharer=OTHER), None, Action.IGNORE, Reason.SOURCE_NOT_ALLOWED, "SharedBy"),
+        (REJECTING, inv(sharer=OTHER), None, Action.REJECT, Reason.SOURCE_NOT_ALLOWED, "SharedBy"),
+        # OU rules
+        (OUS, inv(sharer=OTHER), FOUND_OK, Action.ACCEPT, Reason.ALLOWED_OU, "SharedBy"),
+        (OUS, inv(sharer=OTHER), FOUND_BAD, Action.REJECT, Reason.DENIED_OU, "SharedBy"),
+        (OUS, inv(sharer=OTHER), OrgAncestry.found({ROOT, OU_OK, OU_BAD}), Action.REJECT, Reason.DENIED_OU, "SharedBy"),
+        (OUS, inv(sharer=OTHER), FOUND_NEITHER, Action.IGNORE, Reason.SOURCE_NOT_ALLOWED, "SharedBy"),
+        (OUS, inv(sharer=OTHER), FAILED, Action.IGNORE, Reason.ORG_LOOKUP_FAILED, "SharedBy"),
+        (OUS, inv(sharer=OTHER), None, Action.IGNORE, Reason.ORG_LOOKUP_FAILED, "SharedBy"),
+        # an account rule that decides on its own still applies when the lookup failed
+        (
+            replace(OUS, denied_accounts=frozenset({OTHER})),
+            inv(sharer=OTHER),
+            FAILED,
+            Action.REJECT,
+            Reason.DENIED_ACCOUNT,
+            "SharedBy",
+        ),
+        (
+            replace(OUS, denied_ous=frozenset(), allowed_accounts=frozenset({OTHER})),
+            inv(sharer=OTHER),
+            FAILED,
+            Action.ACCEPT,
+            Reason.ALLOWED_ACCOUNT,
+            "SharedBy",
+        ),
+        # ...but an allow by account cannot be trusted while a deny by OU is undecided
+        (
+            replace(OUS, allowed_accounts=frozenset({OTHER})),
+            inv(sharer=OTHER),
+            FAILED,
+            Action.IGNORE,
+            Reason.ORG_LOOKUP_FAILED,
+            "SharedBy",
+        ),
+        # deny by OU beats allow by account
+        (
+            replace(OUS, allowed_accounts=frozenset({OTHER})),
+            inv(sharer=OTHER),
+            FOUND_BAD,
+            Action.REJECT,
+            Reason.DENIED_OU,
+            "SharedBy",
+        ),
+        (
+            load_policy({"ALLOWED_SOURCE_OUS": ROOT}),
+            inv(sharer=OTHER),
+            FOUND_NEITHER,
+            Action.ACCEPT,
+            Reason.ALLOWED_OU,
+            "SharedBy",
+        ),
+    ],
+)
+def test_rules(
+    policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None, action: Action, reason: Reason, field: str
+) -> None:
     decision = evaluate(policy, invitation, ancestry)
     assert (decision.action, decision.reason, decision.field) == (action, reason.value, field)
     assert decision.detail
@@ -129,8 +193,9 @@ ancestries = st.one_of(
 @given(policies, invitations, ancestries)
 def test_deny_always_wins(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
     decision = evaluate(policy, invitation, ancestry)
-    well_formed = invitation.share_invitation_id == ID and invitation.shared_by is not None \
-        and len(invitation.shared_by) == 12
+    well_formed = (
+        invitation.share_invitation_id == ID and invitation.shared_by is not None and len(invitation.shared_by) == 12
+    )
     if well_formed and invitation.shared_by in policy.denied_accounts:
         assert decision.action is Action.REJECT
     denied_by_ou = ancestry is not None and ancestry.ancestors is not None and policy.denied_ous & ancestry.ancestors
@@ -141,8 +206,9 @@ def test_deny_always_wins(policy: Policy, invitation: Invitation, ancestry: OrgA
 
 
 @given(invitations, ancestries, st.sampled_from(list(NonMatchingAction)))
-def test_empty_policy_never_accepts(invitation: Invitation, ancestry: OrgAncestry | None,
-                                    non_matching: NonMatchingAction) -> None:
+def test_empty_policy_never_accepts(
+    invitation: Invitation, ancestry: OrgAncestry | None, non_matching: NonMatchingAction
+) -> None:
     policy = Policy(non_matching_action=non_matching)
     assert evaluate(policy, invitation, ancestry).action is not Action.ACCEPT
 
@@ -165,12 +231,15 @@ def test_same_input_same_decision(policy: Policy, invitation: Invitation, ancest
 
 
 @given(policies, invitations, ancestries)
-def test_reject_comes_only_from_a_deny_or_non_matching_reject(policy: Policy, invitation: Invitation,
-                                                               ancestry: OrgAncestry | None) -> None:
+def test_reject_comes_only_from_a_deny_or_non_matching_reject(
+    policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None
+) -> None:
     decision = evaluate(policy, invitation, ancestry)
     if decision.action is Action.REJECT:
-        assert decision.reason in (Reason.DENIED_ACCOUNT, Reason.DENIED_OU) or \
-            policy.non_matching_action is NonMatchingAction.REJECT
+        assert (
+            decision.reason in (Reason.DENIED_ACCOUNT, Reason.DENIED_OU)
+            or policy.non_matching_action is NonMatchingAction.REJECT
+        )
 
 
 @given(policies, invitations, ancestries)
@@ -178,7 +247,8 @@ def test_accept_needs_an_allow_rule(policy: Policy, invitation: Invitation, ance
     decision = evaluate(policy, invitation, ancestry)
     if decision.action is Action.ACCEPT:
         assert invitation.shared_by in policy.allowed_accounts or (
-            ancestry is not None and ancestry.ancestors is not None and policy.allowed_ous & ancestry.ancestors)
+            ancestry is not None and ancestry.ancestors is not None and policy.allowed_ous & ancestry.ancestors
+        )
         assert invitation.resource_type in policy.allowed_resource_types
         assert (invitation.permission_type or "READONLY") in policy.allowed_permission_types
 
@@ -195,7 +265,14 @@ def test_policy_package_imports_nothing_from_aws() -> None:
     for source in package.glob("*.py"):
         tree = ast.parse(source.read_text())
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
-                assert not name.startswith(("boto3", "botocore", "aws_lambda_powertools", "os")), f"{source.name}: {name}"
+                assert not name.startswith(("boto3", "botocore", "aws_lambda_powertools", "os")), (
+                    f"{source.name}: {name}"
+                )
