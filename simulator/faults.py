@@ -12,8 +12,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Faults:
     """latency_s: added to every request; throttle_rps: token bucket per (account, region) holding one
-    second of tokens, over it HTTP 429 ThrottlingException; error_rate: share of requests answered
-    HTTP 500 InternalServerException (seeded, so runs repeat)."""
+    second of tokens (at least one), over it HTTP 429 ThrottlingException; error_rate: share of requests
+    answered HTTP 500 InternalServerException (seeded, so runs repeat)."""
 
     latency_s: float = 0.0
     throttle_rps: float | None = None
@@ -45,8 +45,9 @@ class FaultInjector:
             return False
         with self._lock:
             now = self._clock()
-            tokens, last = self._buckets.get((account, region), (rate, now))
-            tokens = min(rate, tokens + (now - last) * rate)
+            capacity = max(rate, 1.0)  # below 1 rps the bucket still holds the one request it admits
+            tokens, last = self._buckets.get((account, region), (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * rate)
             if tokens < 1.0:
                 self._buckets[(account, region)] = (tokens, now)
                 return True

@@ -135,7 +135,7 @@ def decode(op: OperationModel, path_params: dict[str, str], query: str, body: by
 
 
 def error_response(err: ServiceError) -> tuple[int, dict[str, str], bytes]:
-    body = json.dumps({"Message": err.message}).encode()
+    body = json.dumps({"Message": err.message, **err.fields}).encode()
     return err.status, {"Content-Type": "application/json", "x-amzn-ErrorType": err.code,
                         "x-amzn-RequestId": "simulator"}, body
 

@@ -33,21 +33,24 @@ KINDS = {
 
 
 class ServiceError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.fields = fields or {}  # members the error shape adds to Message (ResourceId, ResourceType)
 
 
 def validation(message: str) -> ServiceError:
     return ServiceError(400, "ValidationException", message)
 
 
-def not_found(message: str) -> ServiceError:
-    return ServiceError(404, "ResourceNotFoundException", message)
+def not_found(message: str, resource_id: str, resource_type: str) -> ServiceError:
+    return ServiceError(404, "ResourceNotFoundException", message,
+                        {"ResourceId": resource_id, "ResourceType": resource_type})
 
 
-def conflict(message: str) -> ServiceError:
-    return ServiceError(409, "ConflictException", message)
+def conflict(message: str, resource_id: str, resource_type: str) -> ServiceError:
+    return ServiceError(409, "ConflictException", message,
+                        {"ResourceId": resource_id, "ResourceType": resource_type})
 
 
 def _hex_id() -> str:
@@ -150,7 +153,7 @@ class Service:
         for res in self.state.resources.values():
             if res.kind == kind and res.owner == account and res.region == region and ident in (res.rid, res.arn, res.alias):
                 return res
-        raise not_found(f"{kind.lower()} {ident!r} not found")
+        raise not_found(f"{kind.lower()} {ident!r} not found", ident, kind)
 
     def create_workload(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
         if p.get("Environment") not in ("PRODUCTION", "PREPRODUCTION"):
@@ -158,7 +161,7 @@ class Service:
         name = p["WorkloadName"]
         if any(r.kind == "WORKLOAD" and r.owner == account and r.region == region and r.name == name
                for r in self.state.resources.values()):
-            raise conflict(f"workload {name!r} already exists")
+            raise conflict(f"workload {name!r} already exists", name, "WORKLOAD")
         res = self._add("WORKLOAD", account, region, name)
         return {"WorkloadId": res.rid, "WorkloadArn": res.arn}
 
@@ -203,7 +206,7 @@ class Service:
         now = self.now()
         for share in self.state.shares.values():
             if share.resource is res and share.shared_with == shared_with and share.status(now) in ("PENDING", "ACCEPTED"):
-                raise conflict(f"{kind.lower()} is already shared with {shared_with}")
+                raise conflict(f"{kind.lower()} is already shared with {shared_with}", ident, kind)
         self.state.seq += 1
         share = Share(_hex_id(), res, shared_with, recipient, permission, now, self.state.seq)
         self.state.shares[share.share_id] = share
@@ -245,9 +248,9 @@ class Service:
         res = self._owned(kind, account, region, ident)
         share = self.state.shares.get(share_id)
         if share is None or share.resource is not res:
-            raise not_found(f"share {share_id!r} not found")
+            raise not_found(f"share {share_id!r} not found", share_id, "SHARE")
         if share.status(self.now()) in ("REVOKED", "REJECTED", "EXPIRED"):
-            raise conflict(f"share {share_id} is already {share.status(self.now())}")
+            raise conflict(f"share {share_id} is already {share.status(self.now())}", share_id, "SHARE")
         share.settled = "REVOKED"
         return {}
 
@@ -296,10 +299,11 @@ class Service:
             raise validation(f"ShareInvitationAction {action!r} is not ACCEPT or REJECT")
         share = self.state.shares.get(invitation_id)
         if share is None or share.recipient != account or share.resource.region != region:
-            raise not_found(f"share invitation {invitation_id} not found")
+            raise not_found(f"share invitation {invitation_id} not found", invitation_id, "SHARE_INVITATION")
         status = share.status(self.now())
         if status != "PENDING":
-            raise conflict(f"share invitation {invitation_id} is {status}: it has already been processed")
+            raise conflict(f"share invitation {invitation_id} is {status}: it has already been processed",
+                           invitation_id, "SHARE_INVITATION")
         share.settled = "ACCEPTED" if action == "ACCEPT" else "REJECTED"
         res = share.resource
         invitation: dict[str, Any] = {"ShareInvitationId": invitation_id, "ShareResourceType": res.kind}
