@@ -21,8 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", help="world file (JSON) to seed")
     args = parser.parse_args(argv)
     try:
-        sim = Simulator(Faults(latency_s=args.latency_ms / 1000, throttle_rps=args.throttle_rps,
-                               error_rate=args.error_rate, seed=args.seed))
+        sim = Simulator(
+            Faults(
+                latency_s=args.latency_ms / 1000,
+                throttle_rps=args.throttle_rps,
+                error_rate=args.error_rate,
+                seed=args.seed,
+            )
+        )
         if args.world:
             sim.load_world(args.world)
     except (ValueError, OSError) as err:
@@ -30,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     server = make_server(sim, args.port, args.host)
     host, port = server.server_address[:2]
-    print(f"Well-Architected simulator listening on http://{host}:{port} "
-          f"(AWS_ENDPOINT_URL_WELLARCHITECTED=http://{host}:{port})", flush=True)
+    print(
+        f"Well-Architected simulator listening on http://{host}:{port} "
+        f"(AWS_ENDPOINT_URL_WELLARCHITECTED=http://{host}:{port})",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.faults import FaultInjector, Faults
 from simulator.protocol import caller, decode, error_response, match, ok_response
-from simulator.service import ServiceError, Service
+from simulator.service import Service, ServiceError
 
 _KIND = {"Workload": "WORKLOAD", "Lens": "LENS", "Profile": "PROFILE", "Template": "TEMPLATE"}
 _IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
@@ -40,7 +40,9 @@ class Simulator:
         self._injector = FaultInjector(faults)
 
     def now(self) -> datetime:
-        base = self._start + timedelta(seconds=time.monotonic() - self._started_at) if self._start else datetime.now(UTC)
+        base = (
+            self._start + timedelta(seconds=time.monotonic() - self._started_at) if self._start else datetime.now(UTC)
+        )
         return base + self._offset
 
     def advance(self, seconds: float) -> None:
@@ -87,8 +89,9 @@ class Simulator:
             for name in names:
                 self._stats[name] += 1
 
-    def handle(self, method: str, path: str, query: str, headers: dict[str, str],
-               body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         """Serve one HTTP request: (status, headers, body)."""
         try:
             who = caller(headers)

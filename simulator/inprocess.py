@@ -44,8 +44,9 @@ def _headers(headers: Any) -> dict[str, str]:
 def handler(sim: Simulator) -> Any:
     def before_send(request: Any, **_kwargs: Any) -> AWSResponse:
         url = urlsplit(request.url)
-        status, headers, body = sim.handle(request.method, url.path, url.query, _headers(request.headers),
-                                           _body_bytes(request.body))
+        status, headers, body = sim.handle(
+            request.method, url.path, url.query, _headers(request.headers), _body_bytes(request.body)
+        )
         return AWSResponse(request.url, status, headers, _Raw(body))
 
     return before_send
@@ -59,6 +60,5 @@ def attach(target: Any, sim: Simulator) -> Any:
 
 
 def client(sim: Simulator, account: str, region: str, **client_kwargs: Any) -> Any:
-    session = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="simulator",
-                                    region_name=region)
+    session = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="simulator", region_name=region)
     return attach(session.client("wellarchitected", **client_kwargs), sim)

@@ -19,10 +19,22 @@ DEFAULT_ACCOUNT = "123456789012"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
 
 SHARER_OPERATIONS = {
-    "CreateWorkload", "ImportLens", "CreateProfile", "CreateReviewTemplate",
-    "CreateWorkloadShare", "CreateLensShare", "CreateProfileShare", "CreateTemplateShare",
-    "ListWorkloadShares", "ListLensShares", "ListProfileShares", "ListTemplateShares",
-    "DeleteWorkloadShare", "DeleteLensShare", "DeleteProfileShare", "DeleteTemplateShare",
+    "CreateWorkload",
+    "ImportLens",
+    "CreateProfile",
+    "CreateReviewTemplate",
+    "CreateWorkloadShare",
+    "CreateLensShare",
+    "CreateProfileShare",
+    "CreateTemplateShare",
+    "ListWorkloadShares",
+    "ListLensShares",
+    "ListProfileShares",
+    "ListTemplateShares",
+    "DeleteWorkloadShare",
+    "DeleteLensShare",
+    "DeleteProfileShare",
+    "DeleteTemplateShare",
 }
 OPERATIONS = SHARER_OPERATIONS | {"ListShareInvitations", "UpdateShareInvitation"}
 
@@ -136,8 +148,11 @@ def decode(op: OperationModel, path_params: dict[str, str], query: str, body: by
 
 def error_response(err: ServiceError) -> tuple[int, dict[str, str], bytes]:
     body = json.dumps({"Message": err.message, **err.fields}).encode()
-    return err.status, {"Content-Type": "application/json", "x-amzn-ErrorType": err.code,
-                        "x-amzn-RequestId": "simulator"}, body
+    return (
+        err.status,
+        {"Content-Type": "application/json", "x-amzn-ErrorType": err.code, "x-amzn-RequestId": "simulator"},
+        body,
+    )
 
 
 def ok_response(body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 def _handler_class(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms stall
 
         def _serve(self) -> None:
             url = urlsplit(self.path)
@@ -26,7 +27,9 @@ def _handler_class(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 headers = {"Content-Type": "application/json"}
                 payload = json.dumps(data, default=str).encode()
             else:
-                status, headers, payload = sim.handle(self.command, url.path, url.query, dict(self.headers.items()), body)
+                status, headers, payload = sim.handle(
+                    self.command, url.path, url.query, dict(self.headers.items()), body
+                )
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)

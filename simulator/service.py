@@ -44,13 +44,13 @@ def validation(message: str) -> ServiceError:
 
 
 def not_found(message: str, resource_id: str, resource_type: str) -> ServiceError:
-    return ServiceError(404, "ResourceNotFoundException", message,
-                        {"ResourceId": resource_id, "ResourceType": resource_type})
+    return ServiceError(
+        404, "ResourceNotFoundException", message, {"ResourceId": resource_id, "ResourceType": resource_type}
+    )
 
 
 def conflict(message: str, resource_id: str, resource_type: str) -> ServiceError:
-    return ServiceError(409, "ConflictException", message,
-                        {"ResourceId": resource_id, "ResourceType": resource_type})
+    return ServiceError(409, "ConflictException", message, {"ResourceId": resource_id, "ResourceType": resource_type})
 
 
 def _hex_id() -> str:
@@ -143,15 +143,21 @@ class Service:
         self.lock = threading.RLock()
 
     # ---------------------------------------------------------------- resources
-    def _add(self, kind: str, owner: str, region: str, name: str, alias: str | None = None,
-             rid: str | None = None) -> Resource:
+    def _add(
+        self, kind: str, owner: str, region: str, name: str, alias: str | None = None, rid: str | None = None
+    ) -> Resource:
         res = Resource(kind, owner, region, rid or _hex_id(), name, alias)
         self.state.resources[(region, kind, res.rid)] = res
         return res
 
     def _owned(self, kind: str, account: str, region: str, ident: str) -> Resource:
         for res in self.state.resources.values():
-            if res.kind == kind and res.owner == account and res.region == region and ident in (res.rid, res.arn, res.alias):
+            if (
+                res.kind == kind
+                and res.owner == account
+                and res.region == region
+                and ident in (res.rid, res.arn, res.alias)
+            ):
                 return res
         raise not_found(f"{kind.lower()} {ident!r} not found", ident, kind)
 
@@ -159,8 +165,10 @@ class Service:
         if p.get("Environment") not in ("PRODUCTION", "PREPRODUCTION"):
             raise validation(f"Environment {p.get('Environment')!r} is not PRODUCTION or PREPRODUCTION")
         name = p["WorkloadName"]
-        if any(r.kind == "WORKLOAD" and r.owner == account and r.region == region and r.name == name
-               for r in self.state.resources.values()):
+        if any(
+            r.kind == "WORKLOAD" and r.owner == account and r.region == region and r.name == name
+            for r in self.state.resources.values()
+        ):
             raise conflict(f"workload {name!r} already exists", name, "WORKLOAD")
         res = self._add("WORKLOAD", account, region, name)
         return {"WorkloadId": res.rid, "WorkloadArn": res.arn}
@@ -185,8 +193,9 @@ class Service:
         return {"TemplateArn": res.arn}
 
     # ---------------------------------------------------------------- sharer side
-    def create_share(self, kind: str, account: str, region: str, ident: str, p: dict[str, Any],
-                     event_name: str) -> dict[str, Any]:
+    def create_share(
+        self, kind: str, account: str, region: str, ident: str, p: dict[str, Any], event_name: str
+    ) -> dict[str, Any]:
         res = self._owned(kind, account, region, ident)
         shared_with = p["SharedWith"]
         permission = p.get("PermissionType") if kind == "WORKLOAD" else None
@@ -200,12 +209,18 @@ class Service:
         elif ORG.match(shared_with) or OU.match(shared_with):
             recipient = None
         else:
-            raise validation(f"SharedWith {shared_with!r} is not an account id, IAM user or role ARN, organization or OU")
+            raise validation(
+                f"SharedWith {shared_with!r} is not an account id, IAM user or role ARN, organization or OU"
+            )
         if recipient == account:
             raise validation("a resource cannot be shared with its own account")
         now = self.now()
         for share in self.state.shares.values():
-            if share.resource is res and share.shared_with == shared_with and share.status(now) in ("PENDING", "ACCEPTED"):
+            if (
+                share.resource is res
+                and share.shared_with == shared_with
+                and share.status(now) in ("PENDING", "ACCEPTED")
+            ):
                 raise conflict(f"{kind.lower()} is already shared with {shared_with}", ident, kind)
         self.state.seq += 1
         share = Share(_hex_id(), res, shared_with, recipient, permission, now, self.state.seq)
@@ -224,8 +239,11 @@ class Service:
         res = self._owned(kind, account, region, ident)
         now = self.now()
         prefix, wanted = p.get("SharedWithPrefix") or "", p.get("Status")
-        items = [s for s in sorted(self.state.shares.values(), key=lambda s: s.seq)
-                 if s.resource is res and s.shared_with.startswith(prefix) and (not wanted or s.status(now) == wanted)]
+        items = [
+            s
+            for s in sorted(self.state.shares.values(), key=lambda s: s.seq)
+            if s.resource is res and s.shared_with.startswith(prefix) and (not wanted or s.status(now) == wanted)
+        ]
         page, token = _page(items, p, lambda s: s.seq)
         summaries = []
         for s in page:
@@ -233,8 +251,12 @@ class Service:
             if kind == "WORKLOAD":
                 summary["PermissionType"] = s.permission
             summaries.append(summary)
-        key = {"WORKLOAD": "WorkloadShareSummaries", "LENS": "LensShareSummaries",
-               "PROFILE": "ProfileShareSummaries", "TEMPLATE": "TemplateShareSummaries"}[kind]
+        key = {
+            "WORKLOAD": "WorkloadShareSummaries",
+            "LENS": "LensShareSummaries",
+            "PROFILE": "ProfileShareSummaries",
+            "TEMPLATE": "TemplateShareSummaries",
+        }[kind]
         body: dict[str, Any] = {key: summaries}
         if kind == "WORKLOAD":
             body["WorkloadId"] = res.rid
@@ -258,8 +280,12 @@ class Service:
     def list_share_invitations(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
         rtype = p.get("ShareResourceType")
-        prefixes = {"WORKLOAD": p.get("WorkloadNamePrefix"), "LENS": p.get("LensNamePrefix"),
-                    "PROFILE": p.get("ProfileNamePrefix"), "TEMPLATE": p.get("TemplateNamePrefix")}
+        prefixes = {
+            "WORKLOAD": p.get("WorkloadNamePrefix"),
+            "LENS": p.get("LensNamePrefix"),
+            "PROFILE": p.get("ProfileNamePrefix"),
+            "TEMPLATE": p.get("TemplateNamePrefix"),
+        }
         items = []
         for s in sorted(self.state.shares.values(), key=lambda s: s.seq):
             kind = s.resource.kind
@@ -302,8 +328,11 @@ class Service:
             raise not_found(f"share invitation {invitation_id} not found", invitation_id, "SHARE_INVITATION")
         status = share.status(self.now())
         if status != "PENDING":
-            raise conflict(f"share invitation {invitation_id} is {status}: it has already been processed",
-                           invitation_id, "SHARE_INVITATION")
+            raise conflict(
+                f"share invitation {invitation_id} is {status}: it has already been processed",
+                invitation_id,
+                "SHARE_INVITATION",
+            )
         share.settled = "ACCEPTED" if action == "ACCEPT" else "REJECTED"
         res = share.resource
         invitation: dict[str, Any] = {"ShareInvitationId": invitation_id, "ShareResourceType": res.kind}
@@ -322,8 +351,9 @@ class Service:
 _IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
-def share_event(event_name: str, account: str, region: str, request: dict[str, Any], response: dict[str, Any],
-                now: datetime) -> dict[str, Any]:
+def share_event(
+    event_name: str, account: str, region: str, request: dict[str, Any], response: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     """The CloudTrail-shaped EventBridge event the sharer's account sees for a Create*Share call."""
     when = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
@@ -344,9 +374,13 @@ def share_event(event_name: str, account: str, region: str, request: dict[str, A
                 "accountId": account,
                 "accessKeyId": f"ASIASIMULATOR{account[-4:]}",
                 "sessionContext": {
-                    "sessionIssuer": {"type": "Role", "principalId": f"AROASIMULATOR{account[-4:]}",
-                                      "arn": f"arn:aws:iam::{account}:role/Sharer", "accountId": account,
-                                      "userName": "Sharer"},
+                    "sessionIssuer": {
+                        "type": "Role",
+                        "principalId": f"AROASIMULATOR{account[-4:]}",
+                        "arn": f"arn:aws:iam::{account}:role/Sharer",
+                        "accountId": account,
+                        "userName": "Sharer",
+                    },
                     "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
                 },
             },

@@ -14,6 +14,7 @@ A share may give "status" (PENDING, the default, ACCEPTED, REJECTED or REVOKED) 
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -24,8 +25,12 @@ from simulator.service import ServiceError
 if TYPE_CHECKING:
     from simulator.core import Simulator
 
-_SECTIONS = {"workloads": ("WORKLOAD", "CreateWorkloadShare"), "lenses": ("LENS", "CreateLensShare"),
-             "profiles": ("PROFILE", "CreateProfileShare"), "templates": ("TEMPLATE", "CreateTemplateShare")}
+_SECTIONS = {
+    "workloads": ("WORKLOAD", "CreateWorkloadShare"),
+    "lenses": ("LENS", "CreateLensShare"),
+    "profiles": ("PROFILE", "CreateProfileShare"),
+    "templates": ("TEMPLATE", "CreateTemplateShare"),
+}
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -36,23 +41,37 @@ def load_world(sim: Simulator, world: dict[str, Any] | str | Path) -> dict[str, 
     if not isinstance(world, dict) or not isinstance(world.get("accounts"), dict):
         raise ValueError("a world is a JSON object with an 'accounts' object")
     svc = sim.service
-    created: dict[str, str] = {}
     with svc.lock:
-        for account, sections in world["accounts"].items():
-            if not re.fullmatch(r"\d{12}", account):
-                raise ValueError(f"account {account!r} is not 12 digits")
-            unknown = set(sections) - set(_SECTIONS)
-            if unknown:
-                raise ValueError(f"account {account}: unknown sections {sorted(unknown)}")
-            for section, (kind, event_name) in _SECTIONS.items():
-                for spec in sections.get(section, []):
-                    region = spec.get("region", world.get("region", "us-east-1"))
-                    rid = spec.get("id")
-                    if rid is not None and not _HEX32.match(rid):
-                        raise ValueError(f"{section} {spec.get('name')!r}: id {rid!r} is not 32 hex characters")
-                    res = svc._add(kind, account, region, spec["name"], rid=rid)
-                    for share_spec in spec.get("shares", []):
-                        created.update(_share(sim, res, kind, event_name, share_spec))
+        saved = copy.deepcopy(svc.state)
+        try:
+            return _load(sim, world)
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            svc.state = saved  # all or nothing: a world that fails part way leaves no trace
+            if isinstance(err, ValueError):
+                raise
+            raise ValueError(f"malformed world: {type(err).__name__}: {err}") from err
+
+
+def _load(sim: Simulator, world: dict[str, Any]) -> dict[str, str]:
+    svc = sim.service
+    created: dict[str, str] = {}
+    for account, sections in world["accounts"].items():
+        if not re.fullmatch(r"\d{12}", account):
+            raise ValueError(f"account {account!r} is not 12 digits")
+        unknown = set(sections) - set(_SECTIONS)
+        if unknown:
+            raise ValueError(f"account {account}: unknown sections {sorted(unknown)}")
+        for section, (kind, event_name) in _SECTIONS.items():
+            for spec in sections.get(section, []):
+                region = spec.get("region", world.get("region", "us-east-1"))
+                name, rid = spec["name"], spec.get("id")
+                if not isinstance(name, str) or not 3 <= len(name) <= 100:
+                    raise ValueError(f"{section} name {name!r} is not a string of 3 to 100 characters")
+                if rid is not None and not (isinstance(rid, str) and _HEX32.match(rid)):
+                    raise ValueError(f"{section} {name!r}: id {rid!r} is not 32 hex characters")
+                res = svc._add(kind, account, region, name, rid=rid)
+                for share_spec in spec.get("shares", []):
+                    created.update(_share(sim, res, kind, event_name, share_spec))
     return created
 
 

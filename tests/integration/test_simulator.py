@@ -132,9 +132,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
         yield Env(sim, None)
         return
     server, thread = serve(sim)
-    # Speed only: the handler writes headers and body separately, and Nagle's algorithm against the
-    # client's delayed ACK would cost ~40 ms a request. This server's handler class is its own.
-    server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+    assert server.RequestHandlerClass.disable_nagle_algorithm  # type: ignore[attr-defined]  # else ~40 ms a request
     try:
         yield Env(sim, f"http://127.0.0.1:{server.server_address[1]}")
     finally:
@@ -895,9 +893,13 @@ def test_example_world_file_loads_by_path() -> None:
     [
         ({"accounts": {"1234": {}}}, r"account '1234' is not 12 digits"),
         ({"accounts": {SHARER: {"datasets": []}}}, r"unknown sections \['datasets'\]"),
-        ({"accounts": {SHARER: {"lenses": [{"name": "l", "id": "XYZ"}]}}}, r"id 'XYZ' is not 32 hex"),
+        ({"accounts": {SHARER: {"lenses": [{"name": "lens-1", "id": "XYZ"}]}}}, r"id 'XYZ' is not 32 hex"),
         (
-            {"accounts": {SHARER: {"workloads": [{"name": "w", "shares": [{"with": RECIPIENT, "status": "MAYBE"}]}]}}},
+            {
+                "accounts": {
+                    SHARER: {"workloads": [{"name": "app-1", "shares": [{"with": RECIPIENT, "status": "MAYBE"}]}]}
+                }
+            },
             r"status 'MAYBE'",
         ),
         (
@@ -906,7 +908,7 @@ def test_example_world_file_loads_by_path() -> None:
                     SHARER: {
                         "workloads": [
                             {
-                                "name": "w",
+                                "name": "app-1",
                                 "shares": [
                                     {"with": RECIPIENT, "share_id": "ab" * 16},
                                     {"with": OTHER, "share_id": "ab" * 16},
@@ -921,18 +923,33 @@ def test_example_world_file_loads_by_path() -> None:
         (
             {
                 "accounts": {
-                    SHARER: {"workloads": [{"name": "w", "shares": [{"with": RECIPIENT, "share_id": "short"}]}]}
+                    SHARER: {"workloads": [{"name": "app-1", "shares": [{"with": RECIPIENT, "share_id": "short"}]}]}
                 }
             },
             r"share_id 'short'",
         ),
-        ({"accounts": {SHARER: {"profiles": [{"name": "p", "shares": [{"with": SHARER}]}]}}}, r"own account"),
+        ({"accounts": {SHARER: {"profiles": [{"name": "profile-1", "shares": [{"with": SHARER}]}]}}}, r"own account"),
         ({"accounts": []}, r"'accounts' object"),
+        ({"accounts": {SHARER: {"workloads": [{"name": "w"}]}}}, r"name 'w' is not a string of 3 to 100"),
+        ({"accounts": {SHARER: {"lenses": [{"name": "lens-1", "id": 7}]}}}, r"id 7 is not 32 hex"),
+        ({"accounts": {SHARER: {"lenses": [{"id": "ab" * 16}]}}}, r"malformed world: KeyError"),
     ],
 )
 def test_bad_worlds_are_refused_with_the_problem_named(world: Any, problem: str) -> None:
+    sim = Simulator()
     with pytest.raises(ValueError, match=problem):
-        Simulator().load_world(world)
+        sim.load_world(world)
+    assert not sim.service.state.resources and not sim.service.state.shares and not sim.events  # all or nothing
+
+
+def test_a_world_failing_part_way_leaves_the_earlier_state_untouched() -> None:
+    sim = Simulator()
+    sim.load_world({"accounts": {SHARER: {"workloads": [{"name": "kept-app", "shares": [{"with": RECIPIENT}]}]}}})
+    before = (dict(sim.service.state.shares), len(sim.events))
+    broken = {"accounts": {OTHER: {"workloads": [{"name": "new-app", "shares": [{"with": RECIPIENT}]}]}, "x": {}}}
+    with pytest.raises(ValueError, match="account 'x' is not 12 digits"):
+        sim.load_world(broken)
+    assert (dict(sim.service.state.shares), len(sim.events)) == before
 
 
 def test_world_file_that_is_not_json_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from simulator import Simulator, serve
@@ -68,6 +69,7 @@ def test_invoke_in_process_against_the_http_simulator(monkeypatch: pytest.Monkey
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL_WELLARCHITECTED", f"http://127.0.0.1:{server.server_address[1]}")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "111111111111")
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # as in a fresh `make invoke` process
         env_vars = read_env_vars_file(EVENTS / "env.json")
         event = json.loads((EVENTS / "share-workload.json").read_text())
         result = invoke("ShareEventFunction", event, env_vars)
