@@ -38,19 +38,26 @@ def main(argv: list[str] | None = None) -> int:
     out("Command: `make bench` (`.venv/bin/python -m bench`).")
     out()
 
-    cold = coldstart.measure(rounds=5 if args.quick else 15)
+    cold = coldstart.measure(rounds=5 if args.quick else 25)
     out("## 1. Cold start (target: at most 1.10x the floor)")
     out()
+    wall, cpu = cold["median_seconds"], cold["median_cpu_seconds"]
     out(
-        f"Floor `import boto3; boto3.client('wellarchitected')`: {cold['median_seconds']['floor'] * 1000:.0f} ms "
-        f"(median of {cold['rounds']} fresh interpreters, interleaved)."
+        f"Floor `import boto3; boto3.client('wellarchitected')`: {cpu['floor'] * 1000:.0f} ms CPU, "
+        f"{wall['floor'] * 1000:.0f} ms wall clock (medians of {cold['rounds']} fresh interpreters each, "
+        f"interleaved, importing from the {cold['from']}"
+        f"{' with precompiled bytecode' if cold['compiled'] else ''}). The verdict uses CPU time; the wall-clock "
+        "ratio is shown for reference and moves with whatever else the machine runs."
     )
     out()
-    out("| handler | import + clients | ratio to floor | verdict |")
-    out("|---|---|---|---|")
+    out("| handler | import + clients (CPU) | ratio to floor | wall clock | wall ratio | verdict |")
+    out("|---|---|---|---|---|---|")
     for name in ("sweep", "share_event"):
-        ratio = cold["ratio"][name]
-        out(f"| {name} | {cold['median_seconds'][name] * 1000:.0f} ms | {ratio:.3f}x | {verdict(ratio <= 1.10)} |")
+        ratio, wall_ratio = cold["ratio"][name], cold["wall_ratio"][name]
+        out(
+            f"| {name} | {cpu[name] * 1000:.0f} ms | {ratio:.3f}x | {wall[name] * 1000:.0f} ms | {wall_ratio:.3f}x "
+            f"| {verdict(ratio <= 1.10)} |"
+        )
     size = cold["artifact_bytes"]
     out()
     out(
