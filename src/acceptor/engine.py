@@ -10,9 +10,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from acceptor.events import ShareHint
 from acceptor.wellarchitected import ListError, ShareInvitations, UpdateStatus
@@ -39,8 +38,7 @@ class Notifier(Protocol):
     def notify(self, outcomes: list[Outcome], summary: Summary) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     invitation: Invitation
     decision: Decision | None
     result: Result
@@ -82,19 +80,19 @@ class Outcome:
         return record
 
 
-@dataclass
 class Summary:
     """What one invocation did; returned by the handlers as JSON."""
 
-    dry_run: bool
-    invitations: int = 0
-    actions: Counter[str] = field(default_factory=Counter)
-    results: Counter[str] = field(default_factory=Counter)
-    failures: list[dict[str, str | None]] = field(default_factory=list)
-    complete: bool = True
-    not_found: int = 0
-    list_error: str | None = None
-    org_lookup_failures: int = 0
+    def __init__(self, dry_run: bool) -> None:
+        self.dry_run = dry_run
+        self.invitations = 0
+        self.actions: Counter[str] = Counter()
+        self.results: Counter[str] = Counter()
+        self.failures: list[dict[str, str | None]] = []
+        self.complete = True
+        self.not_found = 0
+        self.list_error: str | None = None
+        self.org_lookup_failures = 0
 
     def add(self, outcome: Outcome) -> None:
         self.invitations += 1

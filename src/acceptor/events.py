@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's largest event
 SHARE_EVENT_NAMES = {
@@ -31,8 +30,7 @@ class InvalidEvent(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True, slots=True)
-class ShareHint:
+class ShareHint(NamedTuple):
     invitation_id: str
     resource_type: str
     event_id: str | None

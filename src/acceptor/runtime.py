@@ -5,11 +5,11 @@ Nothing here runs at import time. Tests and tools pass their own ``Components`` 
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from acceptor.engine import Acceptor
 from acceptor.observability import logger
@@ -17,8 +17,7 @@ from acceptor.settings import Settings, load_settings
 from acceptor.wellarchitected import ShareInvitations, default_client
 
 
-@dataclass
-class Components:
+class Components(NamedTuple):
     settings: Settings
     acceptor: Acceptor
 
@@ -62,7 +61,12 @@ def components(env: Mapping[str, str] | None = None) -> Components:
     """This container's components, built on first use. Invalid settings raise every time."""
     global _cached
     if _cached is None:
+        # What the imports and the clients allocate lives as long as the container. Frozen, the cyclic
+        # collector stops rescanning it on every collection: cold start drops by about a tenth (see
+        # docs/benchmarks.md) and warm invocations scan less.
+        gc.freeze()
         _cached = build(load_settings(os.environ if env is None else env))
+        gc.freeze()
     return _cached
 
 

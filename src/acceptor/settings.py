@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from policy import Policy, PolicyConfigError, load_policy
 
@@ -24,8 +24,7 @@ class ConfigurationError(ValueError):
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     policy: Policy
     organizations_role_arn: str | None = None
     org_cache_ttl_seconds: float = 900.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, NonMatchingAction, Policy
 
@@ -26,8 +26,7 @@ VARIABLES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigIssue:
+class ConfigIssue(NamedTuple):
     variable: str
     value: str
     problem: str

@@ -5,9 +5,8 @@ Pure Python: nothing under ``policy`` imports boto3 or reads the environment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 RESOURCE_TYPES: tuple[str, ...] = ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE")
 PERMISSION_TYPES: tuple[str, ...] = ("READONLY", "CONTRIBUTOR")
@@ -38,8 +37,7 @@ class NonMatchingAction(StrEnum):
     REJECT = "REJECT"
 
 
-@dataclass(frozen=True, slots=True)
-class Invitation:
+class Invitation(NamedTuple):
     """One ShareInvitationSummary, exactly as ListShareInvitations returned it.
 
     Fields the API did not return are None; the policy never fills them in.
@@ -69,8 +67,7 @@ class Invitation:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OrgAncestry:
+class OrgAncestry(NamedTuple):
     """Where the sharing account sits in the organization, as a lookup found it.
 
     ``ancestors`` holds every OU id and the root id above the account (nested OUs included) when
@@ -89,8 +86,7 @@ class OrgAncestry:
         return cls(error=error)
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     """The allowlist, validated. Build it with ``policy.config.load_policy``."""
 
     allowed_accounts: frozenset[str] = frozenset()
@@ -121,8 +117,7 @@ class Policy:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What to do with one invitation, and why.
 
     ``reason`` is a stable machine-readable code (see ``policy.evaluate.Reason``); ``field`` names the

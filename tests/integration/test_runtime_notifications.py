@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -48,8 +49,10 @@ def test_build_wires_the_lookup_and_the_notifier_only_when_configured() -> None:
 
 def test_components_are_built_once_per_container_and_bad_settings_raise_every_time() -> None:
     runtime.reset()
+    gc.unfreeze()
     try:
         first = runtime.components({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED})
+        assert gc.get_freeze_count() > 0  # the container's long-lived heap is kept out of collections
         assert runtime.components({"ALLOWED_SOURCE_ACCOUNTS": "ignored once built"}) is first
         runtime.reset()
         for _ in range(2):

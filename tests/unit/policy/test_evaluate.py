@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ def inv(
 
 BASE = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "DENIED_SOURCE_ACCOUNTS": DENIED})
 OUS = load_policy({"ALLOWED_SOURCE_OUS": OU_OK, "DENIED_SOURCE_OUS": OU_BAD})
-REJECTING = replace(BASE, non_matching_action=NonMatchingAction.REJECT)
+REJECTING = BASE._replace(non_matching_action=NonMatchingAction.REJECT)
 FOUND_OK = OrgAncestry.found({ROOT, OU_OK})
 FOUND_BAD = OrgAncestry.found({ROOT, OU_BAD})
 FOUND_NEITHER = OrgAncestry.found({ROOT})
@@ -46,7 +45,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
         (BASE, inv(rtype=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareResourceType"),
         (BASE, inv(rtype="STACK"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareResourceType"),
         (
-            replace(BASE, allowed_resource_types=frozenset({"LENS"})),
+            BASE._replace(allowed_resource_types=frozenset({"LENS"})),
             inv(),
             None,
             Action.IGNORE,
@@ -54,7 +53,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
             "ShareResourceType",
         ),
         (
-            replace(REJECTING, allowed_resource_types=frozenset({"LENS"})),
+            REJECTING._replace(allowed_resource_types=frozenset({"LENS"})),
             inv(),
             None,
             Action.REJECT,
@@ -74,7 +73,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
         (BASE, inv(permission=None, rtype="LENS"), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
         (BASE, inv(), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
         (
-            replace(BASE, allowed_permission_types=frozenset({"CONTRIBUTOR", "READONLY"})),
+            BASE._replace(allowed_permission_types=frozenset({"CONTRIBUTOR", "READONLY"})),
             inv(permission="CONTRIBUTOR"),
             None,
             Action.ACCEPT,
@@ -92,7 +91,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
         (OUS, inv(sharer=OTHER), None, Action.IGNORE, Reason.ORG_LOOKUP_FAILED, "SharedBy"),
         # an account rule that decides on its own still applies when the lookup failed
         (
-            replace(OUS, denied_accounts=frozenset({OTHER})),
+            OUS._replace(denied_accounts=frozenset({OTHER})),
             inv(sharer=OTHER),
             FAILED,
             Action.REJECT,
@@ -100,7 +99,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
             "SharedBy",
         ),
         (
-            replace(OUS, denied_ous=frozenset(), allowed_accounts=frozenset({OTHER})),
+            OUS._replace(denied_ous=frozenset(), allowed_accounts=frozenset({OTHER})),
             inv(sharer=OTHER),
             FAILED,
             Action.ACCEPT,
@@ -109,7 +108,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
         ),
         # ...but an allow by account cannot be trusted while a deny by OU is undecided
         (
-            replace(OUS, allowed_accounts=frozenset({OTHER})),
+            OUS._replace(allowed_accounts=frozenset({OTHER})),
             inv(sharer=OTHER),
             FAILED,
             Action.IGNORE,
@@ -118,7 +117,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
         ),
         # deny by OU beats allow by account
         (
-            replace(OUS, allowed_accounts=frozenset({OTHER})),
+            OUS._replace(allowed_accounts=frozenset({OTHER})),
             inv(sharer=OTHER),
             FOUND_BAD,
             Action.REJECT,
@@ -215,7 +214,7 @@ def test_empty_policy_never_accepts(
 
 @given(policies, invitations)
 def test_missing_information_never_accepts_or_rejects(policy: Policy, invitation: Invitation) -> None:
-    for broken in (replace(invitation, share_invitation_id=None), replace(invitation, shared_by=None)):
+    for broken in (invitation._replace(share_invitation_id=None), invitation._replace(shared_by=None)):
         assert evaluate(policy, broken).action is Action.IGNORE
     if policy.uses_ous and invitation.shared_by not in policy.denied_accounts:
         decision = evaluate(policy, invitation, OrgAncestry.failed("lookup failed"))
