@@ -38,14 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     out("Command: `make bench` (`.venv/bin/python -m bench`).")
     out()
 
-    cold = coldstart.measure(rounds=5 if args.quick else 25)
+    cold = coldstart.measure(rounds=5 if args.quick else 40)
     out("## 1. Cold start (target: at most 1.10x the floor)")
     out()
     wall, cpu = cold["median_seconds"], cold["median_cpu_seconds"]
     out(
         f"Floor `import boto3; boto3.client('wellarchitected')`: {cpu['floor'] * 1000:.0f} ms CPU, "
         f"{wall['floor'] * 1000:.0f} ms wall clock (medians of {cold['rounds']} fresh interpreters each, "
-        f"interleaved, importing from the {cold['from']}"
+        f"in rounds of one run per variant in shuffled order; ratios are medians of per-round ratios; "
+        f"importing from the {cold['from']}"
         f"{' with precompiled bytecode' if cold['compiled'] else ''}). The verdict uses CPU time; the wall-clock "
         "ratio is shown for reference and moves with whatever else the machine runs."
     )

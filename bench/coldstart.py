@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -72,10 +73,13 @@ def artifact_size() -> int | None:
     return sum(p.stat().st_size for p in BUILD.rglob("*") if p.is_file())
 
 
-def measure(rounds: int = 25) -> dict[str, object]:
-    """Median seconds per variant, wall clock and CPU; the variants run interleaved so machine noise
-    hits all alike. The verdict uses CPU time: on a shared machine, wall clock mostly measures the
-    neighbours."""
+def measure(rounds: int = 40, seed: int = 1) -> dict[str, object]:
+    """Medians over ``rounds`` rounds; each round runs every variant once, in a shuffled order.
+
+    The ratio is the median of per-round ratios (handler / floor of the same round), so a slow phase
+    of the machine hits both sides of a ratio alike. The verdict uses CPU time: on a shared machine,
+    wall clock mostly measures the neighbours.
+    """
     built = (BUILD / "handlers" / "sweep.py").is_file()
     variants = {
         "floor": FLOOR,
@@ -84,22 +88,28 @@ def measure(rounds: int = 25) -> dict[str, object]:
     }
     wall: dict[str, list[float]] = {k: [] for k in variants}
     cpu: dict[str, list[float]] = {k: [] for k in variants}
+    order = list(variants)
+    rng = random.Random(seed)
     _run(FLOOR, built)  # warm the OS file cache once
     for _ in range(rounds):
-        for name, code in variants.items():
-            w, c = _run(code, built)
+        rng.shuffle(order)
+        for name in order:
+            w, c = _run(variants[name], built)
             wall[name].append(w)
             cpu[name].append(c)
-    wall_median = {k: statistics.median(v) for k, v in wall.items()}
-    cpu_median = {k: statistics.median(v) for k, v in cpu.items()}
+
+    def paired(samples: dict[str, list[float]], name: str) -> float:
+        return statistics.median(h / f for h, f in zip(samples[name], samples["floor"], strict=True))
+
+    handlers = ("sweep", "share_event")
     return {
         "rounds": rounds,
         "from": "built artifact" if built else "src and .venv",
         "compiled": built and any(BUILD.glob("handlers/__pycache__/*.pyc")),
-        "median_seconds": wall_median,
-        "median_cpu_seconds": cpu_median,
-        "ratio": {k: cpu_median[k] / cpu_median["floor"] for k in ("sweep", "share_event")},
-        "wall_ratio": {k: wall_median[k] / wall_median["floor"] for k in ("sweep", "share_event")},
+        "median_seconds": {k: statistics.median(v) for k, v in wall.items()},
+        "median_cpu_seconds": {k: statistics.median(v) for k, v in cpu.items()},
+        "ratio": {k: paired(cpu, k) for k in handlers},
+        "wall_ratio": {k: paired(wall, k) for k in handlers},
         "artifact_bytes": artifact_size(),
     }
 
