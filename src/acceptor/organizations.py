@@ -103,10 +103,6 @@ class OrgAncestryResolver:
             return OrgAncestry.failed(str(err))
         return OrgAncestry.failed(f"organizations:ListParents for {account_id}: no root within {MAX_DEPTH} levels")
 
-    def clear(self) -> None:
-        with self._lock:
-            self._parents.clear()
-
     # ----------------------------------------------------------------- helpers
     def _parent(self, child: str, account_id: str) -> tuple[str, str]:
         with self._lock:
