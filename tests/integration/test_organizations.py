@@ -17,7 +17,7 @@ from acceptor.organizations import OrgAncestryResolver
 from handlers import share_event, sweep
 from simulator import Simulator
 from tests.integration.conftest import SCHEDULED, components, invoke
-from tools.demo import RECIPIENT, World
+from tools.demo import World
 
 ROLE = "arn:aws:iam::123456789012:role/wa-share-acceptor-org-lookup"  # moto's management account
 
@@ -308,19 +308,7 @@ def test_lookup_failure_fails_closed_but_an_account_rule_still_rejects(org: Org)
 def test_share_event_end_to_end_with_an_ou_rule(org: Org) -> None:
     """A sharer creates a share; its recorded event reaches the handler, which decides it in one call."""
     sim = Simulator()
-    sharer = sim.client(org.tooling_a)
-    workload = sharer.create_workload(
-        WorkloadName="tooling-service",
-        Description="central tooling",
-        Environment="PRODUCTION",
-        ReviewOwner="platform-team",
-        AwsRegions=["us-east-1"],
-        Lenses=["wellarchitected"],
-        ClientRequestToken="e2e",
-    )["WorkloadId"]
-    share_id = sharer.create_workload_share(
-        WorkloadId=workload, SharedWith=RECIPIENT, PermissionType="READONLY", ClientRequestToken="e2e-share"
-    )["ShareId"]
+    share_id = World(sim).workload(org.tooling_a, "tooling-service", "READONLY").share_id
     event = sim.events[-1]
     assert event["detail"]["responseElements"]["ShareId"] == share_id
     comps = components(sim, {**OU_ENV, "ALLOWED_SOURCE_OUS": org.security}, sts_client=boto3.client("sts"))
