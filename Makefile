@@ -70,7 +70,7 @@ build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (
 	else echo "build: skipped, no python3.13 on this machine (the functions' runtime)"; fi
 
 validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
-	$(SAM) validate --lint --template-file template.yaml
+	for t in template.yaml templates/*.yaml; do $(SAM) validate --lint --template-file $$t || exit 1; done
 	$(VENV)/bin/cfn-lint template.yaml templates/*.yaml
 
 bench: venv ## Benchmarks: cold start, sweep throughput, policy speed (prints ratios against targets)
