@@ -189,14 +189,15 @@ def expect_error(code: str, call: Any, **params: Any) -> None:
 def drive(sim: Simulator) -> None:
     """Every simulated operation, each resource kind, every filter and page, and every error path."""
     sharer, recipient, other = sim.client(SHARER), sim.client(RECIPIENT), sim.client(OTHER)
-    workload = sharer.create_workload(
-        WorkloadName="payments",
-        Description="the payments workload",
-        Environment="PRODUCTION",
-        Lenses=["wellarchitected"],
-        AwsRegions=["us-east-1"],
-        ReviewOwner="owner",
-    )["WorkloadId"]
+    payments = {
+        "WorkloadName": "payments",
+        "Description": "the payments workload",
+        "Environment": "PRODUCTION",
+        "Lenses": ["wellarchitected"],
+        "AwsRegions": ["us-east-1"],
+        "ReviewOwner": "owner",
+    }
+    workload = sharer.create_workload(**payments)["WorkloadId"]
     lens = sharer.import_lens(JSONString=json.dumps({"name": "platform-lens"}), LensAlias="platform")["LensArn"]
     profile = sharer.create_profile(ProfileName="pci-profile", ProfileDescription="pci", ProfileQuestions=[])[
         "ProfileArn"
@@ -239,16 +240,7 @@ def drive(sim: Simulator) -> None:
         SharedWith=RECIPIENT,
         PermissionType="READONLY",
     )
-    expect_error(
-        "ConflictException",
-        sharer.create_workload,
-        WorkloadName="payments",
-        Description="the payments workload",
-        Environment="PRODUCTION",
-        Lenses=["wellarchitected"],
-        AwsRegions=["us-east-1"],
-        ReviewOwner="owner",
-    )
+    expect_error("ConflictException", sharer.create_workload, **payments)
     expect_error("ValidationException", sharer.import_lens, JSONString="[]")
 
     page = recipient.list_share_invitations(MaxResults=1)
