@@ -73,6 +73,7 @@ def invoke(
             "AWS_DEFAULT_REGION": region,
             "AWS_LAMBDA_FUNCTION_NAME": function,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
+            "AWS_SAM_LOCAL": "true",  # as `sam local invoke` sets it: the context's account is a placeholder
         }
     )
     if str(code_dir) not in sys.path:

@@ -2,7 +2,12 @@
 
 From a forwarded ``Create*Share`` CloudTrail event we keep the share id (the recipient's invitation
 id) and the resource type named by the event, to know where to look; the event's claims about the
-sharer are kept only to be logged next to what the API says.
+sharer are kept only to be logged next to what the API says. A failed call, or a share for another
+account or for an organization or OU, raises ``IgnoredEvent``: no invitation of ours exists, so there is
+nothing to look for, and it is not an invalid event either.
+
+The share-event function receives these events one by one (``sam local invoke``, a direct rule) or in
+SQS batches (``parse_sqs_batch``), each message body being one EventBridge event.
 """
 
 from __future__ import annotations
@@ -18,12 +23,23 @@ SHARE_EVENT_NAMES = {
     "CreateProfileShare": "PROFILE",
     "CreateTemplateShare": "TEMPLATE",
 }
-_INVITATION_ID = re.compile(r"^[0-9a-f]{32}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+_INVITATION_ID = re.compile(r"[0-9a-f]{32}")  # always with fullmatch: ASCII only, no trailing newline
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_IAM_PRINCIPAL = re.compile(r"arn:aws[a-z-]{0,20}:iam::([0-9]{12}):(?:user|role)/[A-Za-z0-9+=,.@_/-]{1,512}")
+_ORG_OR_OU = re.compile(r"o-[a-z0-9]{10,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 
 
 class InvalidEvent(ValueError):
     """The event is not one this function handles; ``reason`` is a stable code for logs and metrics."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class IgnoredEvent(ValueError):
+    """A well-formed share event that names no invitation of this account (a failed call, a share for
+    another account or for an organization or OU). Logged at info and counted apart; nothing to do."""
 
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
@@ -64,8 +80,12 @@ def parse_sweep_event(event: Any) -> str | None:
     )
 
 
-def parse_share_event(event: Any) -> ShareHint:
-    """Turn a forwarded Create*Share CloudTrail event into a hint; raise InvalidEvent otherwise."""
+def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
+    """Turn a forwarded Create*Share CloudTrail event into a hint.
+
+    Raises InvalidEvent for what is not such an event, IgnoredEvent for one that names no invitation of
+    ``own_account`` (checked only when it is known).
+    """
     if not isinstance(event, dict):
         raise InvalidEvent("not_an_object", f"event is a {type(event).__name__}, not a JSON object")
     _check_size(event)
@@ -80,17 +100,18 @@ def parse_share_event(event: Any) -> ShareHint:
     if not isinstance(detail, dict):
         raise InvalidEvent("missing_detail", "event has no detail object")
     event_name = detail.get("eventName")
-    if event_name not in SHARE_EVENT_NAMES:
+    if not isinstance(event_name, str) or event_name not in SHARE_EVENT_NAMES:
         raise InvalidEvent(
             "unexpected_event_name", f"eventName is {event_name!r}, expected one of {sorted(SHARE_EVENT_NAMES)}"
         )
-    if detail.get("errorCode"):
-        raise InvalidEvent("failed_call", f"{event_name} failed with {detail.get('errorCode')!r}: no share exists")
+    if detail.get("errorCode") is not None:
+        raise IgnoredEvent("failed_call", f"{event_name} failed with {detail.get('errorCode')!r}: no share exists")
+    _check_recipient(detail.get("requestParameters"), event_name, own_account)
     response = detail.get("responseElements")
     if not isinstance(response, dict):
         raise InvalidEvent("missing_share_id", f"{event_name} event has no responseElements")
     share_id = response.get("ShareId", response.get("shareId"))
-    if not isinstance(share_id, str) or not _INVITATION_ID.match(share_id):
+    if not isinstance(share_id, str) or not _INVITATION_ID.fullmatch(share_id):
         raise InvalidEvent("missing_share_id", f"responseElements.ShareId is {share_id!r}, not 32 hex characters")
     event_id = event.get("id")
     claimed = event.get("account")
@@ -99,5 +120,58 @@ def parse_share_event(event: Any) -> ShareHint:
         resource_type=SHARE_EVENT_NAMES[event_name],
         event_id=event_id if isinstance(event_id, str) else None,
         event_name=event_name,
-        claimed_sharer=claimed if isinstance(claimed, str) and _ACCOUNT.match(claimed) else None,
+        claimed_sharer=claimed if isinstance(claimed, str) and _ACCOUNT.fullmatch(claimed) else None,
     )
+
+
+def _check_recipient(request: Any, event_name: str, own_account: str | None) -> None:
+    """IgnoredEvent when the share is plainly for someone else; unknown shapes pass (the API decides)."""
+    if not isinstance(request, dict):
+        return
+    shared_with = request.get("SharedWith", request.get("sharedWith"))
+    if not isinstance(shared_with, str):
+        return
+    if _ORG_OR_OU.fullmatch(shared_with):
+        raise IgnoredEvent("organization_share", f"{event_name} shared with {shared_with}: no invitation is sent")
+    if own_account is None:
+        return
+    principal = _IAM_PRINCIPAL.fullmatch(shared_with)
+    recipient = principal.group(1) if principal else shared_with if _ACCOUNT.fullmatch(shared_with) else None
+    if recipient is not None and recipient != own_account:
+        raise IgnoredEvent("other_account", f"{event_name} shared with {recipient}, not this account {own_account}")
+
+
+class SqsMessage(NamedTuple):
+    """One SQS record: its message id and the EventBridge event in its body (or why it has none)."""
+
+    message_id: str
+    event: Any
+    error: InvalidEvent | None = None
+
+
+def is_sqs_batch(event: Any) -> bool:
+    return isinstance(event, dict) and isinstance(event.get("Records"), list)
+
+
+def parse_sqs_batch(event: dict[str, Any]) -> list[SqsMessage]:
+    """The messages of an SQS batch, each with its decoded body. Raises InvalidEvent only for a record
+    without a message id (SQS could not be told which one failed)."""
+    messages = []
+    for index, record in enumerate(event["Records"]):
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        if not isinstance(message_id, str) or not message_id:
+            raise InvalidEvent("missing_message_id", f"SQS record {index} has no messageId")
+        if record.get("eventSource") != "aws:sqs":
+            error = InvalidEvent("not_sqs", f"record {message_id}: eventSource is {record.get('eventSource')!r}")
+            messages.append(SqsMessage(message_id, None, error))
+            continue
+        body = record.get("body")
+        try:
+            if not isinstance(body, str):
+                raise ValueError(f"body is a {type(body).__name__}, not a string")
+            if len(body) > MAX_EVENT_BYTES:
+                raise ValueError(f"body is {len(body)} bytes, more than {MAX_EVENT_BYTES}")
+            messages.append(SqsMessage(message_id, json.loads(body)))
+        except ValueError as err:
+            messages.append(SqsMessage(message_id, None, InvalidEvent("malformed_body", f"record {message_id}: {err}")))
+    return messages

@@ -1,7 +1,9 @@
 """Optional SNS notice for invitations that need a person: left pending by the policy, or failed.
 
 One message per run lists every such invitation, so a sweep of many invitations sends one message,
-not hundreds. A failure to publish is logged and never changes a decision.
+not hundreds. A failure to publish is logged and never changes a decision. The digest is sent after the
+work, in the time the deadline keeps for it: one attempt with short timeouts, skipped when even that
+does not fit.
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from acceptor.deadline import Deadline
 
 if TYPE_CHECKING:
     from acceptor.engine import Outcome, Summary
 
 SUBJECT_LIMIT = 100
 MESSAGE_LIMIT = 250_000  # SNS allows 256 KiB
+SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=3)
+PUBLISH_SECONDS = 5.0  # connect + read: the most one publish can take
 
 
 class SnsNotifier:
@@ -28,10 +35,10 @@ class SnsNotifier:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("sns")
+            self._client = boto3.client("sns", config=SDK_CONFIG)
         return self._client
 
-    def notify(self, outcomes: list[Outcome], summary: Summary) -> None:
+    def notify(self, outcomes: list[Outcome], summary: Summary, deadline: Deadline | None = None) -> None:
         failed = [o for o in outcomes if o.result.value == "failed"]
         pending = [o for o in outcomes if o.result.value == "left_pending"]
         subject = f"Well-Architected share invitations: {len(pending)} left pending, {len(failed)} failed"
@@ -45,8 +52,14 @@ class SnsNotifier:
             body["left_pending_by_policy"] = [o.invitation.share_invitation_id for o in pending]
             body["failed"] = [o.invitation.share_invitation_id for o in failed]
             message = json.dumps(body, default=str)[:MESSAGE_LIMIT]
+        if deadline is not None and deadline.left_hard() < PUBLISH_SECONDS:
+            self._warn("notification not sent: no time left", seconds_left=round(deadline.left_hard(), 3))
+            return
         try:
             self._sns().publish(TopicArn=self._topic_arn, Subject=subject[:SUBJECT_LIMIT], Message=message)
         except (ClientError, BotoCoreError) as err:
-            if self._log is not None:
-                self._log.warning("notification not sent", extra={"error": str(err)})
+            self._warn("notification not sent", error=str(err))
+
+    def _warn(self, message: str, **fields: Any) -> None:
+        if self._log is not None:
+            self._log.warning(message, extra=fields)

@@ -30,6 +30,10 @@ METRICS = {
     "DecisionFailures": "updates that failed after retries, plus listings that failed",
     "OrgLookupFailures": "sharers whose OUs could not be looked up (their OU rules were left undecided)",
     "InvalidEvents": "events that were malformed or not for this function; nothing was changed",
+    "ShareEventsIgnored": "share events naming no invitation of this account (failed calls, other recipients)",
+    "InvitationsForPrincipals": "invitations addressed to an IAM user or role: theirs to answer, left pending",
+    "UpdatesAnswerLost": "updates whose answer was lost and whose retry found them settled (counted as applied)",
+    "ListItemsMalformed": "listed items that were not objects; skipped",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,6 +67,9 @@ def emit_summary_metrics(summary: Any) -> None:
         "InvitationsNotFound": summary.not_found,
         "DecisionFailures": summary.failed,
         "OrgLookupFailures": summary.org_lookup_failures,
+        "InvitationsForPrincipals": results["for_principal"],
+        "UpdatesAnswerLost": summary.answer_lost,
+        "ListItemsMalformed": summary.malformed_items,
     }
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -70,3 +77,7 @@ def emit_summary_metrics(summary: Any) -> None:
 
 def emit_invalid_event() -> None:
     metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+
+
+def emit_ignored_event() -> None:
+    metrics.add_metric(name="ShareEventsIgnored", unit=MetricUnit.Count, value=1)

@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from acceptor.deadline import Deadline
 from acceptor.engine import Acceptor
 from acceptor.observability import logger
 from acceptor.settings import Settings, load_settings
-from acceptor.wellarchitected import ShareInvitations, default_client
+from acceptor.wellarchitected import Clients, ShareInvitations
 
 
 class Components(NamedTuple):
@@ -29,12 +30,17 @@ def build(
     settings: Settings,
     *,
     wellarchitected_client: Any = None,
+    wellarchitected_factory: Callable[[Any], Any] | None = None,
     ancestry: Any = None,
     notifier: Any = None,
     sts_client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Components:
-    """Wire the acceptor for these settings; real AWS clients unless some are given."""
+    """Wire the acceptor for these settings; real AWS clients unless some are given.
+
+    ``wellarchitected_client`` serves every call as it is; ``wellarchitected_factory(config)`` builds the
+    clients whose timeouts fit the time left (the default builds real ones).
+    """
     if ancestry is None and settings.organizations_role_arn:
         from acceptor.organizations import OrgAncestryResolver
 
@@ -45,9 +51,11 @@ def build(
         from acceptor.notifications import SnsNotifier
 
         notifier = SnsNotifier(settings.notification_topic_arn, log=logger)
+    clients = Clients(wellarchitected_client, wellarchitected_factory)
+    clients.fitting(float("inf"))  # the usual client, built with the container rather than on first use
     acceptor = Acceptor(
         settings.policy,
-        ShareInvitations(wellarchitected_client or default_client(), sleep=sleep),
+        ShareInvitations(clients=clients, sleep=sleep),
         ancestry=ancestry,
         log=logger,
         notifier=notifier,
@@ -75,9 +83,21 @@ def reset() -> None:
     _cached = None
 
 
-def deadline(context: Any, settings: Settings) -> float | None:
-    """The ``time.monotonic()`` value a run must stop by to finish before the Lambda timeout."""
+def deadline(context: Any, settings: Settings) -> Deadline:
+    """This invocation's budget: work stops ``safety_margin_seconds`` before the Lambda timeout."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
+        return Deadline.unlimited()
+    return Deadline.within(remaining() / 1000.0, settings.safety_margin_seconds)
+
+
+def own_account(context: Any) -> str | None:
+    """This function's account, from its ARN (arn:aws:lambda:<region>:<account>:function:<name>).
+
+    None when unknown, and under `sam local invoke` (AWS_SAM_LOCAL), whose context names a placeholder."""
+    arn = getattr(context, "invoked_function_arn", None)
+    if not isinstance(arn, str) or os.environ.get("AWS_SAM_LOCAL") == "true":
         return None
-    return time.monotonic() + remaining() / 1000.0 - settings.safety_margin_seconds
+    parts = arn.split(":")
+    account = parts[4] if len(parts) > 4 else ""
+    return account if len(account) == 12 and account.isascii() and account.isdigit() else None

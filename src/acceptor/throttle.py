@@ -49,20 +49,28 @@ class AdaptiveRate:
     def rate(self) -> float | None:
         return self._rate
 
-    def acquire(self) -> None:
-        """Wait for this caller's turn to send one request."""
+    def acquire(self, max_wait: float = float("inf")) -> bool:
+        """Wait for this caller's turn to send one request; False (and no turn taken) when that turn
+        is more than ``max_wait`` seconds away."""
         with self._lock:
             now = self._clock()
-            self._sent.append(now)
-            while self._sent and self._sent[0] < now - 1.0:
-                self._sent.popleft()
             if self._rate is None:
-                return
+                self._note_sent(now)
+                return True
             slot = max(now, self._next_slot)
+            if slot - now > max_wait:
+                return False
+            self._note_sent(now)
             self._next_slot = slot + 1.0 / self._rate
         wait = slot - now
         if wait > 0:
             self._sleep(wait)
+        return True
+
+    def _note_sent(self, now: float) -> None:
+        self._sent.append(now)
+        while self._sent and self._sent[0] < now - 1.0:
+            self._sent.popleft()
 
     def throttled(self) -> None:
         """The service said slow down: cap the rate just below what was getting through."""

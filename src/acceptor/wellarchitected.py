@@ -1,7 +1,9 @@
 """The only code that calls the Well-Architected API: list pending invitations, answer one.
 
-The boto3 client is injected (tests attach the simulator to it); SDK retries are off and this
-adapter retries throttling, 5xx and connection errors itself, with backoff and shared pacing.
+SDK retries are off; this adapter retries throttling, 5xx and connection errors itself, with backoff and
+shared pacing, inside the invocation's ``Deadline``: an attempt starts only when its connect and read
+timeouts fit in the time left (it then uses a client whose timeouts are cut to fit), and a retry or a
+paced wait that cannot finish before the deadline is not started.
 """
 
 from __future__ import annotations
@@ -14,12 +16,28 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectionError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
 
+from acceptor.deadline import Deadline
 from acceptor.throttle import AdaptiveRate, backoff_delay
 
 PAGE_SIZE = 50  # the API's maximum
-SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
+RESOURCE_TYPES = ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE")
+# (connect, read) timeouts per attempt, longest first; an attempt takes the longest that fits the time left.
+TIMEOUT_STEPS: tuple[tuple[float, float], ...] = ((5.0, 15.0), (3.0, 7.0), (2.0, 3.0), (0.5, 1.0))
+SDK_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=TIMEOUT_STEPS[0][0],
+    read_timeout=TIMEOUT_STEPS[0][1],
+)
 
 _SETTLED = frozenset({"ConflictException", "ResourceNotFoundException"})
 _RETRYABLE = frozenset(
@@ -32,12 +50,15 @@ _RETRYABLE = frozenset(
     }
 )
 _THROTTLES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+OUT_OF_TIME = "OutOfTime"
 
 
 class UpdateStatus(StrEnum):
     APPLIED = "applied"
+    APPLIED_ANSWER_LOST = "applied_answer_lost"  # an attempt may have applied; the retry found it settled
     ALREADY_SETTLED = "already_settled"
     FAILED = "failed"
+    NOT_SENT = "not_sent"  # no time left to send it
 
 
 class UpdateResult(NamedTuple):
@@ -47,18 +68,59 @@ class UpdateResult(NamedTuple):
 
 
 class ListError(RuntimeError):
-    """Listing pending invitations failed after retries; nothing from the broken page is used."""
+    """Listing pending invitations failed after retries (or ran out of time)."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(f"ListShareInvitations failed: {code}: {message}")
 
 
-def default_client() -> Any:
+class OutOfTime(Exception):
+    """No attempt, retry or paced wait fits in the time left."""
+
+
+def default_client(config: Config = SDK_CONFIG) -> Any:
     """A wellarchitected client for the function's own account and region (SDK retries off)."""
     import boto3
 
-    return boto3.client("wellarchitected", config=SDK_CONFIG)
+    return boto3.client("wellarchitected", config=config)
+
+
+class Clients:
+    """Clients whose timeouts fit the time left: one per timeout step, built on first use.
+
+    ``factory(config)`` builds one; a fixed ``client`` (the simulator's, in tests) serves every step.
+    """
+
+    def __init__(self, client: Any = None, factory: Callable[[Config], Any] | None = None) -> None:
+        if client is None and factory is None:
+            factory = default_client
+        self._fixed = client
+        self._factory = factory
+        self._by_step: dict[tuple[float, float], Any] = {}
+        self._lock = threading.Lock()
+
+    def fitting(self, seconds_left: float) -> Any:
+        """The client for the longest timeouts that fit in ``seconds_left``; OutOfTime when none does."""
+        for step in TIMEOUT_STEPS:
+            if step[0] + step[1] <= seconds_left:
+                return self._client(step)
+        raise OutOfTime(f"{seconds_left:.1f} s left, less than the shortest attempt ({min_attempt_seconds():g} s)")
+
+    def _client(self, step: tuple[float, float]) -> Any:
+        if self._fixed is not None:
+            return self._fixed
+        with self._lock:
+            client = self._by_step.get(step)
+            if client is None:
+                assert self._factory is not None
+                config = SDK_CONFIG.merge(Config(connect_timeout=step[0], read_timeout=step[1]))
+                client = self._by_step[step] = self._factory(config)
+            return client
+
+
+def min_attempt_seconds() -> float:
+    return TIMEOUT_STEPS[-1][0] + TIMEOUT_STEPS[-1][1]
 
 
 def _error_code(err: Exception) -> tuple[str, str, bool]:
@@ -66,26 +128,43 @@ def _error_code(err: Exception) -> tuple[str, str, bool]:
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")
-        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        status = _http_status(err)
         return code, str(error.get("Message") or ""), code in _RETRYABLE or status == 429 or status >= 500
     if isinstance(err, ConnectionError | HTTPClientError):
         return type(err).__name__, str(err), True
     return type(err).__name__, str(err), False
 
 
+def _http_status(err: ClientError) -> int:
+    try:
+        return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _may_have_applied(err: Exception) -> bool:
+    """Could the service have carried out a request that failed this way? (Its answer was lost.)"""
+    if isinstance(err, ClientError):
+        return _http_status(err) >= 500  # throttled or refused requests were not carried out
+    if isinstance(err, EndpointConnectionError):
+        return False  # never connected
+    return isinstance(err, ReadTimeoutError | ConnectionClosedError | HTTPClientError)
+
+
 class ShareInvitations:
-    """Adapter over one wellarchitected client. Thread-safe: boto3 clients are."""
+    """Adapter over Well-Architected clients. Thread-safe: boto3 clients are."""
 
     def __init__(
         self,
-        client: Any,
+        client: Any = None,
         *,
+        clients: Clients | None = None,
         max_attempts: int = 6,
         rate: AdaptiveRate | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self._client = client
+        self._clients = clients or Clients(client)
         self._max_attempts = max_attempts
         self._rate = rate or AdaptiveRate(sleep=sleep)
         self._sleep = sleep
@@ -97,65 +176,102 @@ class ShareInvitations:
         with self._count_lock:
             self.calls += 1
 
-    def _call(self, operation: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
-        """Call with pacing and retries; re-raise the last error when retries run out or do not apply."""
-        attempt = 0
+    def _call(self, operation: str, deadline: Deadline, attempts: list[Exception], **params: Any) -> dict[str, Any]:
+        """Call with pacing and retries inside the deadline.
+
+        Each failed attempt's error is appended to ``attempts``. Re-raises the last error when retries run
+        out or do not apply; raises OutOfTime when not even the first attempt fits.
+        """
         while True:
-            attempt += 1
-            self._rate.acquire()
+            client = self._clients.fitting(deadline.left())
+            if not self._rate.acquire(max_wait=deadline.left() - min_attempt_seconds()):
+                raise OutOfTime("the paced wait for the next request does not fit in the time left")
+            client = self._clients.fitting(deadline.left())  # the wait may have used some of it
             self._count()
             try:
-                response = operation(**params)
+                response: dict[str, Any] = getattr(client, operation)(**params)
             except (ClientError, BotoCoreError) as err:
+                attempts.append(err)
                 code, _message, retryable = _error_code(err)
-                if code in _THROTTLES or (
-                    isinstance(err, ClientError)
-                    and err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429
-                ):
+                if code in _THROTTLES or (isinstance(err, ClientError) and _http_status(err) == 429):
                     self._rate.throttled()
-                if not retryable or attempt >= self._max_attempts:
+                if not retryable or len(attempts) >= self._max_attempts:
                     raise
-                self._sleep(backoff_delay(attempt, rng=self._rng))
+                delay = backoff_delay(len(attempts), rng=self._rng)
+                if deadline.left() - delay < min_attempt_seconds():
+                    raise  # a retry would not finish in time: the last error stands
+                self._sleep(delay)
                 continue
             self._rate.succeeded()
+            if not isinstance(response, dict):
+                raise TypeError(f"{operation} answered a {type(response).__name__}, not an object")
             return response
 
-    def pages(self, resource_type: str | None = None) -> Iterator[list[dict[str, Any]]]:
-        """Yield pages of pending ShareInvitationSummary dicts, following NextToken to the end.
+    def pages(self, resource_type: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
+        """Yield pages of one resource type's pending ShareInvitationSummaries, following NextToken.
 
-        botocore has no paginator for ListShareInvitations. Raises ListError when a page cannot be read.
+        The type is always given: what the API lists without one is not documented. botocore has no
+        paginator for ListShareInvitations. Items are yielded as the API sent them (the caller checks
+        their shapes). Raises ListError when a page cannot be read, or the time runs out.
         """
-        params: dict[str, Any] = {"MaxResults": PAGE_SIZE}
-        if resource_type:
-            params["ShareResourceType"] = resource_type
+        deadline = deadline or Deadline.unlimited()
+        params: dict[str, Any] = {"MaxResults": PAGE_SIZE, "ShareResourceType": resource_type}
         seen_tokens: set[str] = set()
         while True:
             try:
-                response = self._call(self._client.list_share_invitations, **params)
+                response = self._call("list_share_invitations", deadline, [], **params)
             except (ClientError, BotoCoreError) as err:
                 code, message, _ = _error_code(err)
                 raise ListError(code, message) from err
-            yield list(response.get("ShareInvitationSummaries") or [])
+            except OutOfTime as err:
+                raise ListError(OUT_OF_TIME, str(err)) from err
+            except TypeError as err:
+                raise ListError("MalformedResponse", str(err)) from err
+            items = response.get("ShareInvitationSummaries")
+            if items is None:
+                items = []
+            if not isinstance(items, list):
+                raise ListError("MalformedResponse", f"ShareInvitationSummaries is a {type(items).__name__}")
+            yield items
             token = response.get("NextToken")
-            if not token:
+            if token is None or token == "":
                 return
+            if not isinstance(token, str):
+                raise ListError("MalformedResponse", f"NextToken is a {type(token).__name__}, not a string")
             if token in seen_tokens:  # a service bug must not loop the function until its timeout
                 raise ListError("RepeatedNextToken", "the service returned the same NextToken twice")
             seen_tokens.add(token)
             params["NextToken"] = token
 
-    def update(self, share_invitation_id: str, action: str) -> UpdateResult:
+    def update(self, share_invitation_id: str, action: str, deadline: Deadline | None = None) -> UpdateResult:
         """ACCEPT or REJECT one invitation. Never raises for an AWS failure: the result says what happened."""
         if action not in ("ACCEPT", "REJECT"):
             raise ValueError(f"action must be ACCEPT or REJECT, not {action!r}")
+        attempts: list[Exception] = []
         try:
             self._call(
-                self._client.update_share_invitation,
+                "update_share_invitation",
+                deadline or Deadline.unlimited(),
+                attempts,
                 ShareInvitationId=share_invitation_id,
                 ShareInvitationAction=action,
             )
+        except OutOfTime as err:
+            if not attempts:
+                return UpdateResult(UpdateStatus.NOT_SENT, OUT_OF_TIME, str(err))
+            code, message, _ = _error_code(attempts[-1])
+            return UpdateResult(UpdateStatus.FAILED, code, f"{message} (no time left to retry)")
         except (ClientError, BotoCoreError) as err:
             code, message, _ = _error_code(err)
-            status = UpdateStatus.ALREADY_SETTLED if code in _SETTLED else UpdateStatus.FAILED
-            return UpdateResult(status, code, message)
+            if code not in _SETTLED:
+                return UpdateResult(UpdateStatus.FAILED, code, message)
+            earlier = attempts[:-1]
+            if any(_may_have_applied(e) for e in earlier):
+                lost = _error_code(next(e for e in earlier if _may_have_applied(e)))[0]
+                return UpdateResult(
+                    UpdateStatus.APPLIED_ANSWER_LOST,
+                    lost,
+                    f"an attempt's answer was lost ({lost}); the retry got {code}",
+                )
+            return UpdateResult(UpdateStatus.ALREADY_SETTLED, code, message)
         return UpdateResult(UpdateStatus.APPLIED)

@@ -1,17 +1,20 @@
-"""What both handlers share: configuration errors and the invalid-event answer."""
+"""What both handlers share: configuration errors, the invalid-event answer, the run's status."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from acceptor import runtime
+from acceptor.engine import Summary
 from acceptor.events import InvalidEvent
 from acceptor.observability import emit_invalid_event, logger
 from acceptor.settings import ConfigurationError
 
 
 def load_components(components: runtime.Components | None) -> runtime.Components:
-    """The given components, or this container's; a configuration error is logged and raised."""
+    """The given components, or this container's; a configuration error is logged and raised.
+
+    Called before the event is even parsed, so a bad configuration fails every run (and alarms)."""
     if components is not None:
         return components
     try:
@@ -26,3 +29,11 @@ def invalid_event(err: InvalidEvent) -> dict[str, Any]:
     logger.error("invalid event; nothing changed", extra={"invalid_reason": err.reason, "error": str(err)})
     emit_invalid_event()
     return {"status": "invalid_event", "reason": err.reason, "error": str(err)}
+
+
+def run_status(summary: Summary) -> str:
+    """``ok`` when everything was listed and every decision carried out; else ``incomplete`` (work left
+    for the next run) or ``failed`` (a listing or an update failed)."""
+    if summary.failed:
+        return "failed"
+    return "ok" if summary.complete else "incomplete"

@@ -7,22 +7,26 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
+from acceptor.engine import Summary
 from acceptor.events import InvalidEvent, parse_sweep_event
 from acceptor.observability import emit_summary_metrics, logger, metrics, traced
-from handlers.common import invalid_event, load_components
+from handlers.common import invalid_event, load_components, run_status
 
 
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 def lambda_handler(event: Any, context: Any, components: runtime.Components | None = None) -> dict[str, Any]:
+    comps = load_components(components)
     try:
         parse_sweep_event(event)
     except InvalidEvent as err:
         return invalid_event(err)
-    comps = load_components(components)
-    summary = comps.acceptor.sweep(deadline=runtime.deadline(context, comps.settings))
-    emit_summary_metrics(summary)
-    result = {"status": "ok", **summary.to_dict()}
+    summary = Summary(dry_run=comps.settings.policy.dry_run)
+    try:
+        comps.acceptor.sweep(runtime.deadline(context, comps.settings), summary)
+    finally:
+        emit_summary_metrics(summary)  # what was done is counted even if the run broke off
+    result = {"status": run_status(summary), **summary.to_dict()}
     logger.info("sweep finished", extra={"summary": result})
     return result

@@ -118,9 +118,10 @@ def test_event_and_sweep_racing_for_one_invitation(sim: Simulator) -> None:
 
 def test_a_sweep_out_of_time_stops_cleanly_and_the_next_finishes(sim: Simulator) -> None:
     owners = seed(sim, 10)
-    sim.faults = Faults(latency_s=0.02)
+    sim.faults = Faults(latency_s=0.05)
     comps = components(sim, {"MAX_WORKERS": "1", "SAFETY_MARGIN_SECONDS": "1"})
-    short = invoke(sweep.lambda_handler, SCHEDULED, comps, Context(remaining_ms=1_250))
+    # 2.5 s of work; no update starts with less than the shortest attempt (1.5 s) left: about 15 get done.
+    short = invoke(sweep.lambda_handler, SCHEDULED, comps, Context(remaining_ms=3_500))
     assert short.result["complete"] is False
     deferred = short.result["results"]["deferred"]
     assert 0 < deferred < 30
@@ -136,7 +137,7 @@ class FlakyAncestry:
     def __init__(self) -> None:
         self.calls = 0
 
-    def lookup(self, account_id: str) -> OrgAncestry:
+    def lookup(self, account_id: str, deadline: object = None) -> OrgAncestry:
         self.calls += 1
         if self.calls <= 3:
             return OrgAncestry.failed("ListParents: TooManyRequestsException: rate exceeded")
@@ -201,7 +202,7 @@ def test_fuzzed_events_change_nothing(event: Any) -> None:
     sim, owners, comps = _fuzz_setup()
     before = sim.stats.get("UpdateShareInvitation", 0)
     run = invoke(share_event.lambda_handler, event, comps)
-    assert run.result["status"] in ("invalid_event", "ok")
+    assert run.result["status"] in ("invalid_event", "ignored", "ok")
     if run.result["status"] == "invalid_event":
         assert run.metrics["InvalidEvents"] == 1
     if not _is_sweep_request(event):  # a scheduled event or {} is a legitimate sweep

@@ -137,7 +137,7 @@ def test_pagination_over_more_than_fifty(sim: Simulator) -> None:
     sim.reset_stats()
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim))
     assert run.result["accept"] == 120
-    assert sim.stats["ListShareInvitations"] == 3
+    assert sim.stats["ListShareInvitations"] == 3 + 3  # three workload pages, one empty page per other type
     assert sim.stats["UpdateShareInvitation"] == 120
     wa = sim.client(account=RECIPIENT)
     assert wa.list_share_invitations()["ShareInvitationSummaries"] == []
@@ -236,7 +236,8 @@ def test_list_failure_decides_nothing_and_counts_a_failure(sim: Simulator, world
     assert world.status(share) == "PENDING"
     assert run.result["invitations"] == 0
     assert "AccessDeniedException" in run.result["list_error"]
-    assert run.metrics["DecisionFailures"] == 1
+    assert run.metrics["DecisionFailures"] == 4  # each resource type's listing failed
+    assert run.result["status"] == "failed" and run.result["complete"] is False
 
 
 # ---------------------------------------------------------------- share events
@@ -300,8 +301,22 @@ def test_share_event_for_an_invitation_not_listed_is_left_for_the_sweep(sim: Sim
 
 def test_share_event_for_another_account_is_not_ours(sim: Simulator, world: World) -> None:
     share = world.workload(TRUSTED, "payments-api", "READONLY", to="666666666666")
+    sim.reset_stats()
     run = invoke(share_event.lambda_handler, sim.events[-1], components(sim))
-    assert run.result["not_found"] == 1
+    assert run.result["status"] == "ignored" and run.result["reason"] == "other_account"
+    assert run.metrics["ShareEventsIgnored"] == 1 and "InvalidEvents" not in run.metrics
+    assert run.logs("share event names no invitation of this account; ignored")
+    assert sim.stats.get("ListShareInvitations", 0) == 0  # nothing to look for
+    assert world.status(share) == "PENDING"
+
+
+def test_share_event_for_another_account_is_looked_up_when_our_account_is_unknown(
+    sim: Simulator, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share = world.workload(TRUSTED, "payments-api", "READONLY", to="666666666666")
+    monkeypatch.setenv("AWS_SAM_LOCAL", "true")  # `sam local invoke`: the context's account is a placeholder
+    run = invoke(share_event.lambda_handler, sim.events[-1], components(sim))
+    assert run.result["not_found"] == 1  # our listing does not hold another account's invitation
     assert world.status(share) == "PENDING"
 
 
@@ -361,7 +376,7 @@ class FakeAncestry:
         self.places = places
         self.lookups: list[str] = []
 
-    def lookup(self, account_id: str) -> OrgAncestry:
+    def lookup(self, account_id: str, deadline: object = None) -> OrgAncestry:
         self.lookups.append(account_id)
         return self.places.get(account_id, OrgAncestry.failed("ListParents: ChildNotFoundException"))
 

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from acceptor.events import MAX_EVENT_BYTES, InvalidEvent, parse_share_event, parse_sweep_event
+from acceptor.events import (
+    MAX_EVENT_BYTES,
+    IgnoredEvent,
+    InvalidEvent,
+    is_sqs_batch,
+    parse_share_event,
+    parse_sqs_batch,
+    parse_sweep_event,
+)
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -71,12 +79,14 @@ def _mutate(path: list[str], value: Any) -> dict[str, Any]:
         (["detail"], "not a dict", "missing_detail"),
         (["detail", "eventName"], "DeleteWorkloadShare", "unexpected_event_name"),
         (["detail", "eventName"], "UpdateShareInvitation", "unexpected_event_name"),
-        (["detail", "errorCode"], "ValidationException", "failed_call"),
         (["detail", "responseElements"], None, "missing_share_id"),
         (["detail", "responseElements", "ShareId"], "A1B2C3D4E5F60718293A4B5C6D7E8F90", "missing_share_id"),
         (["detail", "responseElements", "ShareId"], "a1b2c3", "missing_share_id"),
         (["detail", "responseElements", "ShareId"], 12345, "missing_share_id"),
         (["detail", "responseElements", "ShareId"], ..., "missing_share_id"),
+        (["detail", "responseElements", "ShareId"], "a1b2c3d4e5f60718293a4b5c6d7e8f90\n", "missing_share_id"),
+        (["detail", "responseElements", "ShareId"], "a1b2c3d4e5f60718293a4b5c6d7e8f9\u0660", "missing_share_id"),
+        (["detail", "eventName"], ["CreateWorkloadShare"], "unexpected_event_name"),
     ],
 )
 def test_share_event_shapes_rejected(path: list[str], value: Any, reason: str) -> None:
@@ -94,6 +104,82 @@ def test_lowercase_share_id_key_accepted() -> None:
 
 def test_claimed_sharer_that_is_not_an_account_is_dropped() -> None:
     assert parse_share_event(_mutate(["account"], "2222")).claimed_sharer is None
+    assert parse_share_event(_mutate(["account"], "222222222222\n")).claimed_sharer is None
+    assert parse_share_event(_mutate(["account"], "２２２２２２２２２２２２")).claimed_sharer is None
+
+
+@pytest.mark.parametrize("code", ["ValidationException", "AccessDenied", ""])
+def test_a_failed_call_is_ignored_not_invalid(code: str) -> None:
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(_mutate(["detail", "errorCode"], code))
+    assert err.value.reason == "failed_call"
+
+
+@pytest.mark.parametrize("key", ["SharedWith", "sharedWith"])
+def test_a_share_for_another_account_is_ignored(key: str) -> None:
+    event = _mutate(["detail", "requestParameters", "SharedWith"], ...)
+    event["detail"]["requestParameters"][key] = "999999999999"
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(event, own_account="111111111111")
+    assert err.value.reason == "other_account"
+    assert parse_share_event(event).invitation_id  # without knowing our account, the API decides
+    event["detail"]["requestParameters"][key] = "arn:aws:iam::999999999999:user/alice"
+    with pytest.raises(IgnoredEvent):
+        parse_share_event(event, own_account="111111111111")
+
+
+@pytest.mark.parametrize(
+    "shared_with", ["111111111111", "arn:aws:iam::111111111111:user/alice", "arn:aws:iam::111111111111:role/x/y"]
+)
+def test_a_share_for_this_account_or_its_principals_gives_a_hint(shared_with: str) -> None:
+    event = _mutate(["detail", "requestParameters", "SharedWith"], shared_with)
+    assert parse_share_event(event, own_account="111111111111").resource_type == "WORKLOAD"
+
+
+@pytest.mark.parametrize("shared_with", ["o-abcdefghij", "ou-ab12-abcdefgh"])
+def test_organization_shares_are_ignored(shared_with: str) -> None:
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(_mutate(["detail", "requestParameters", "SharedWith"], shared_with))
+    assert err.value.reason == "organization_share"
+
+
+def test_the_sample_batch_parses_into_messages_and_hints() -> None:
+    batch = load("share-batch.json")
+    assert is_sqs_batch(batch) and not is_sqs_batch(load("share-workload.json"))
+    messages = parse_sqs_batch(batch)
+    assert [m.message_id for m in messages] == [r["messageId"] for r in batch["Records"]]
+    kinds = set()
+    for message in messages:
+        assert message.error is None
+        try:
+            kinds.add(parse_share_event(message.event, own_account="111111111111").resource_type)
+        except IgnoredEvent as err:
+            assert err.reason == "failed_call"
+    assert kinds == {"WORKLOAD", "LENS", "PROFILE", "TEMPLATE"}
+
+
+def test_bad_sqs_records_are_flagged_one_by_one() -> None:
+    good = {"messageId": "m1", "eventSource": "aws:sqs", "body": json.dumps(load("share-lens.json"))}
+    batch = {
+        "Records": [
+            good,
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": "{not json"},
+            {"messageId": "m3", "eventSource": "aws:sqs", "body": {"already": "decoded"}},
+            {"messageId": "m4", "eventSource": "aws:kinesis", "body": "{}"},
+            {"messageId": "m5", "eventSource": "aws:sqs", "body": "x" * (MAX_EVENT_BYTES + 1)},
+        ]
+    }
+    messages = parse_sqs_batch(batch)
+    assert messages[0].error is None and parse_share_event(messages[0].event).resource_type == "LENS"
+    assert [m.error.reason if m.error else None for m in messages[1:]] == [
+        "malformed_body",
+        "malformed_body",
+        "not_sqs",
+        "malformed_body",
+    ]
+    with pytest.raises(InvalidEvent) as err:
+        parse_sqs_batch({"Records": [good, {"eventSource": "aws:sqs", "body": "{}"}]})
+    assert err.value.reason == "missing_message_id" and "1" in str(err.value)
 
 
 def test_oversized_events_are_rejected() -> None:
@@ -133,7 +219,7 @@ def test_fuzzed_events_never_crash_the_parsers(event: Any) -> None:
     for parse in (parse_share_event, parse_sweep_event):
         try:
             parse(event)
-        except InvalidEvent as err:
+        except (InvalidEvent, IgnoredEvent) as err:
             assert err.reason
 
 
@@ -141,7 +227,7 @@ def test_fuzzed_events_never_crash_the_parsers(event: Any) -> None:
 def test_fuzzed_share_event_fields_give_a_hint_only_when_well_formed(event: dict[str, Any]) -> None:
     try:
         hint = parse_share_event(event)
-    except InvalidEvent:
+    except (InvalidEvent, IgnoredEvent):
         return
     assert len(hint.invitation_id) == 32
     assert event["source"] == "aws.wellarchitected"
