@@ -47,9 +47,9 @@ def components(
 ) -> runtime.Components:
     settings = load_settings({**BASE_ENV, **(env or {})})
     kwargs.setdefault("sleep", lambda _s: None)  # no real backoff unless a test asks for it
-    return runtime.build(
-        settings, wellarchitected_client=client or sim.client(account=RECIPIENT, config=SDK_CONFIG), **kwargs
-    )
+    if "wellarchitected_factory" not in kwargs:
+        kwargs["wellarchitected_client"] = client or sim.client(account=RECIPIENT, config=SDK_CONFIG)
+    return runtime.build(settings, **kwargs)
 
 
 class Run:
