@@ -6,12 +6,15 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.events.models import EventPattern
 
+from simulator.service import share_event
 from tools.cfn_template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +25,7 @@ FORWARDING = load_template(FORWARDING_PATH)
 RECIPIENT = "111111111111"
 SHARER = "222222222222"
 TARGET_BUS = f"arn:aws:events:us-east-1:{RECIPIENT}:event-bus/default"
-SHARE_EVENTS = sorted((ROOT / "events").glob("share-*.json"))
+SHARE_EVENTS = sorted(p for p in (ROOT / "events").glob("share-*.json") if p.name != "share-batch.json")
 CREATE_SHARE_EVENTS = ["CreateWorkloadShare", "CreateLensShare", "CreateProfileShare", "CreateTemplateShare"]
 
 
@@ -41,17 +44,8 @@ def _policy_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    """EventBridge matching for patterns made of nested objects and lists of exact values."""
-    for key, expected in pattern.items():
-        if key not in event:
-            return False
-        actual = event[key]
-        if isinstance(expected, dict):
-            if not isinstance(actual, dict) or not _matches(expected, actual):
-                return False
-        elif not set(_as_list(actual)) & set(expected):
-            return False
-    return True
+    """EventBridge matching by moto's matcher (it implements `$or` and `exists`; see test_template_queue.py)."""
+    return EventPattern.load(json.dumps(pattern)).matches_event(event)
 
 
 # ---------------------------------------------------------------- both templates
@@ -168,7 +162,13 @@ def test_rule_pattern_lists_exactly_the_create_share_calls() -> None:
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     assert pattern["detail"]["eventSource"] == ["wellarchitected.amazonaws.com"]
     assert sorted(pattern["detail"]["eventName"]) == sorted(CREATE_SHARE_EVENTS)
-    assert set(pattern["detail"]) == {"eventSource", "eventName"}
+    assert set(pattern["detail"]) == {"eventSource", "eventName", "errorCode", "$or"}
+    assert pattern["detail"]["errorCode"] == [{"exists": False}]
+    recipient = {"Ref": "RecipientAccountId"}
+    assert pattern["detail"]["$or"] == [
+        {"requestParameters": {"SharedWith": [recipient]}},
+        {"requestParameters": {"sharedWith": [recipient]}},
+    ]
 
 
 def test_rule_targets_only_the_recipient_bus_with_retries_and_a_dead_letter_queue() -> None:
@@ -229,7 +229,9 @@ def test_description_says_cloudtrail_is_needed() -> None:
 
 # ---------------------------------------------------------------- the pattern against the sample events
 
-PATTERN = _only(FORWARDING, "AWS::Events::Rule")[1]["Properties"]["EventPattern"]
+PATTERN = Resolver(FORWARDING, {"RecipientAccountId": RECIPIENT}).resolve(
+    _only(FORWARDING, "AWS::Events::Rule")[1]["Properties"]["EventPattern"]
+)
 
 
 def test_there_is_a_sample_event_for_every_share_call() -> None:
@@ -263,3 +265,38 @@ def test_pattern_rejects_other_calls(path: tuple[str, ...], value: str) -> None:
         node = node[key]
     node[path[-1]] = value
     assert not _matches(PATTERN, event)
+
+
+def _share(event_name: str, shared_with_key: str, shared_with: str) -> dict[str, Any]:
+    request = {shared_with_key: shared_with, "ClientRequestToken": "8d1c3a52-5f0e-4c3b-9f7e-2a6b1d9c0e41"}
+    now = datetime(2026, 11, 23, 3, 10, tzinfo=UTC)
+    return share_event(event_name, SHARER, "us-east-1", request, {"ShareId": "e" * 32}, now)
+
+
+@pytest.mark.parametrize("event_name", CREATE_SHARE_EVENTS)
+@pytest.mark.parametrize("key", ["SharedWith", "sharedWith"])
+def test_pattern_forwards_only_shares_for_the_recipient(event_name: str, key: str) -> None:
+    assert _matches(PATTERN, _share(event_name, key, RECIPIENT))
+    for other in ("333333333333", f"arn:aws:iam::{RECIPIENT}:role/Reviewer", "o-abcdefghij", RECIPIENT + "0"):
+        assert not _matches(PATTERN, _share(event_name, key, other)), other
+
+
+def test_pattern_ignores_a_share_without_a_recipient() -> None:
+    event = _share("CreateWorkloadShare", "SharedWith", RECIPIENT)
+    del event["detail"]["requestParameters"]["SharedWith"]
+    assert not _matches(PATTERN, event)
+
+
+@pytest.mark.parametrize("path", SHARE_EVENTS, ids=lambda p: p.name)
+def test_pattern_does_not_forward_failed_calls(path: Path) -> None:
+    event = json.loads(path.read_text())
+    event["detail"]["errorCode"] = "AccessDenied"
+    event["detail"]["errorMessage"] = "User is not authorized to perform: wellarchitected:CreateWorkloadShare"
+    event["detail"]["responseElements"] = None
+    assert not _matches(PATTERN, event)
+
+
+def test_pattern_is_resolved_per_recipient() -> None:
+    rule = _only(FORWARDING, "AWS::Events::Rule")[1]["Properties"]["EventPattern"]
+    other = Resolver(FORWARDING, {"RecipientAccountId": "333333333333"}).resolve(rule)
+    assert not _matches(other, json.loads(SHARE_EVENTS[0].read_text()))
