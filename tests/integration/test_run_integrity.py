@@ -64,7 +64,9 @@ class Hanging:
 
     def factory(self, account: str = RECIPIENT) -> Callable[[Config], Any]:
         def build(config: Config) -> Any:
-            session = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="x", region_name="us-east-1")
+            session = boto3.session.Session(
+                aws_access_key_id=account, aws_secret_access_key="x", region_name="us-east-1"
+            )
             return session.client("wellarchitected", endpoint_url=self.url, config=config)
 
         return build
@@ -211,7 +213,11 @@ def test_junk_items_in_a_page_are_skipped_and_counted(sim: Simulator, world: Wor
 
 def test_a_listing_that_fails_part_way_acts_on_what_was_read_and_says_so(sim: Simulator, world: World) -> None:
     sim.load_world(
-        {"accounts": {TRUSTED: {"workloads": [{"name": f"w-{n:03d}", "shares": [{"with": RECIPIENT}]} for n in range(60)]}}}
+        {
+            "accounts": {
+                TRUSTED: {"workloads": [{"name": f"w-{n:03d}", "shares": [{"with": RECIPIENT}]} for n in range(60)]}
+            }
+        }
     )
 
     def pages(params: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:

@@ -60,7 +60,9 @@ def test_pages_follow_next_token_to_the_end(client: tuple[object, Stubber]) -> N
         {"MaxResults": 50, "ShareResourceType": "WORKLOAD"},
     )
     stub.add_response(
-        "list_share_invitations", {"ShareInvitationSummaries": [summary(3)]}, {"MaxResults": 50, "ShareResourceType": "WORKLOAD", "NextToken": "t1"}
+        "list_share_invitations",
+        {"ShareInvitationSummaries": [summary(3)]},
+        {"MaxResults": 50, "ShareResourceType": "WORKLOAD", "NextToken": "t1"},
     )
     pages = list(adapter(wa).pages("WORKLOAD"))
     assert [[s["WorkloadName"] for s in p] for p in pages] == [["workload-1", "workload-2"], ["workload-3"]]
@@ -77,7 +79,9 @@ def test_pages_narrowed_by_resource_type(client: tuple[object, Stubber]) -> None
 def test_repeated_next_token_stops_with_an_error(client: tuple[object, Stubber]) -> None:
     wa, stub = client
     stub.add_response(
-        "list_share_invitations", {"ShareInvitationSummaries": [], "NextToken": "same"}, {"MaxResults": 50, "ShareResourceType": "WORKLOAD"}
+        "list_share_invitations",
+        {"ShareInvitationSummaries": [], "NextToken": "same"},
+        {"MaxResults": 50, "ShareResourceType": "WORKLOAD"},
     )
     stub.add_response(
         "list_share_invitations",
@@ -93,7 +97,11 @@ def test_list_retries_throttling_then_succeeds(client: tuple[object, Stubber]) -
     wa, stub = client
     stub.add_client_error("list_share_invitations", "ThrottlingException", http_status_code=429)
     stub.add_client_error("list_share_invitations", "InternalServerException", http_status_code=500)
-    stub.add_response("list_share_invitations", {"ShareInvitationSummaries": [summary(1)]}, {"MaxResults": 50, "ShareResourceType": "WORKLOAD"})
+    stub.add_response(
+        "list_share_invitations",
+        {"ShareInvitationSummaries": [summary(1)]},
+        {"MaxResults": 50, "ShareResourceType": "WORKLOAD"},
+    )
     slept: list[float] = []
     a = adapter(wa, slept)
     assert len(next(a.pages("WORKLOAD"))) == 1
@@ -275,7 +283,9 @@ def test_which_transport_errors_may_have_applied(error: Exception, lost: bool) -
             self.calls += 1
             if self.calls == 1:
                 raise error
-            raise ClientError({"Error": {"Code": "ConflictException"}, "ResponseMetadata": {"HTTPStatusCode": 409}}, "x")
+            raise ClientError(
+                {"Error": {"Code": "ConflictException"}, "ResponseMetadata": {"HTTPStatusCode": 409}}, "x"
+            )
 
     result = adapter(Flaky()).update(INV, "REJECT")
     assert result.status is (UpdateStatus.APPLIED_ANSWER_LOST if lost else UpdateStatus.ALREADY_SETTLED)

@@ -1,0 +1,149 @@
+"""Share events in SQS batches: one listing per resource type a batch needs, one update per decided
+invitation, per-message failures reported so that only those messages come back."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from handlers import share_event
+from simulator import Simulator
+from tests.integration.conftest import DENIED, TRUSTED, UNKNOWN, components, invoke
+from tools.demo import RECIPIENT, World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sqs_batch(events: list[Any]) -> dict[str, Any]:
+    """The event Lambda's SQS event source passes: one record per message, the body as sent."""
+    records = []
+    for n, event in enumerate(events):
+        body = event if isinstance(event, str) else json.dumps(event)
+        records.append(
+            {
+                "messageId": f"m-{n:04d}",
+                "receiptHandle": f"handle-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:{RECIPIENT}:share-events",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+def failures(result: dict[str, Any]) -> list[str]:
+    return sorted(item["itemIdentifier"] for item in result["batchItemFailures"])
+
+
+def test_a_batch_of_mixed_types_costs_one_listing_per_type_and_one_update_per_decision(
+    sim: Simulator, world: World
+) -> None:
+    shares = [world.workload(TRUSTED, f"w-{n}", "READONLY") for n in range(60)]  # two pages
+    shares += [world.lens(TRUSTED, "platform-lens"), world.profile(DENIED, "vendor-profile")]
+    shares.append(world.workload(UNKNOWN, "shadow", "READONLY"))
+    events = [e for e in sim.events if e["detail"]["responseElements"]["ShareId"] in {s.share_id for s in shares}]
+    sim.reset_stats()
+    run = invoke(share_event.lambda_handler, sqs_batch(events), components(sim))
+    assert run.result == {"batchItemFailures": []}
+    statuses = [world.status(s) for s in shares]
+    assert statuses[:61] == ["ACCEPTED"] * 61 and statuses[61:] == ["REJECTED", "PENDING"]
+    # WORKLOAD: two pages; LENS and PROFILE: one page each; no TEMPLATE listing (no template in the batch)
+    assert sim.stats["ListShareInvitations"] == 4
+    assert sim.stats["UpdateShareInvitation"] == 62  # the unknown sharer's invitation is left pending
+    assert run.metrics["InvitationsAccepted"] == 61 and run.metrics["InvitationsRejected"] == 1
+    assert len(run.decisions) == 63
+
+
+def test_paging_stops_once_every_hinted_id_is_found(sim: Simulator, world: World) -> None:
+    shares = [world.workload(TRUSTED, f"w-{n:03d}", "READONLY") for n in range(120)]
+    first_page = [e for e in sim.events if e["detail"]["responseElements"]["ShareId"] == shares[3].share_id]
+    sim.reset_stats()
+    invoke(share_event.lambda_handler, sqs_batch(first_page), components(sim))
+    assert sim.stats["ListShareInvitations"] == 1 and world.status(shares[3]) == "ACCEPTED"
+
+
+def test_only_the_messages_whose_invitations_could_not_be_decided_come_back(sim: Simulator, world: World) -> None:
+    workload = world.workload(TRUSTED, "payments-api", "READONLY")
+    lens = world.lens(TRUSTED, "platform-lens")
+    events = list(sim.events)
+    failed_call = copy.deepcopy(events[0])
+    failed_call["detail"]["errorCode"] = "ValidationException"
+    other = copy.deepcopy(events[0])
+    other["detail"]["requestParameters"]["SharedWith"] = "999999999999"
+    never_listed = copy.deepcopy(events[0])
+    never_listed["detail"]["responseElements"]["ShareId"] = "f" * 32
+    batch = sqs_batch([*events, failed_call, other, never_listed, "{not json", {"source": "forged"}])
+    real = sim.client(account=RECIPIENT)
+
+    class LensListingDown:
+        meta = real.meta
+
+        def list_share_invitations(self, **params: Any) -> Any:
+            if params["ShareResourceType"] == "LENS":
+                raise ClientError(
+                    {"Error": {"Code": "AccessDeniedException"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "List"
+                )
+            return real.list_share_invitations(**params)
+
+        def update_share_invitation(self, **params: Any) -> Any:
+            return real.update_share_invitation(**params)
+
+    run = invoke(share_event.lambda_handler, batch, components(sim, client=LensListingDown()))
+    # Only the lens message is retried: its listing failed. The rest are done or not worth retrying.
+    assert failures(run.result) == ["m-0001"]
+    assert world.status(workload) == "ACCEPTED" and world.status(lens) == "PENDING"
+    assert run.metrics["ShareEventsIgnored"] == 2  # the failed call and the share for another account
+    assert run.metrics["InvalidEvents"] == 2  # the body that is not JSON and the forged event
+    assert run.metrics["InvitationsNotFound"] == 1  # never listed: left for the sweep, not retried
+    assert run.metrics["DecisionFailures"] == 1
+    batch_log = run.logs("share event batch handled")[0]
+    assert batch_log["messages"] == 7 and batch_log["retried_messages"] == ["m-0001"]
+
+
+def test_a_batch_where_everything_fails_reports_every_message_without_raising(sim: Simulator, world: World) -> None:
+    world.workload(TRUSTED, "payments-api", "READONLY")
+    world.workload(TRUSTED, "ledger", "READONLY")
+    real = sim.client(account=RECIPIENT)
+
+    class UpdatesDown:
+        meta = real.meta
+
+        def list_share_invitations(self, **params: Any) -> Any:
+            return real.list_share_invitations(**params)
+
+        def update_share_invitation(self, **params: Any) -> Any:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "Update"
+            )
+
+    run = invoke(share_event.lambda_handler, sqs_batch(list(sim.events)), components(sim, client=UpdatesDown()))
+    assert failures(run.result) == ["m-0000", "m-0001"]
+    assert run.metrics["DecisionFailures"] == 2
+
+
+def test_duplicate_deliveries_in_one_batch_decide_once(sim: Simulator, world: World) -> None:
+    share = world.workload(TRUSTED, "payments-api", "READONLY")
+    sim.reset_stats()
+    run = invoke(share_event.lambda_handler, sqs_batch([sim.events[-1]] * 3), components(sim))
+    assert run.result == {"batchItemFailures": []}
+    assert sim.stats["UpdateShareInvitation"] == 1 and world.status(share) == "ACCEPTED"
+
+
+def test_the_sample_batch_decides_every_type_on_the_example_world() -> None:
+    sim = Simulator()
+    sim.load_world(ROOT / "simulator" / "worlds" / "example.json")
+    batch = json.loads((ROOT / "events" / "share-batch.json").read_text())
+    run = invoke(share_event.lambda_handler, batch, components(sim))
+    assert run.result == {"batchItemFailures": []}
+    decided = {r["share_invitation_id"]: r["resource_type"] for r in run.decisions}
+    assert sorted(decided.values()) == ["LENS", "PROFILE", "TEMPLATE", "WORKLOAD"]
+    assert run.metrics["ShareEventsIgnored"] == 1  # the failed call in the sample
