@@ -105,7 +105,7 @@ def test_lowercase_share_id_key_accepted() -> None:
 def test_claimed_sharer_that_is_not_an_account_is_dropped() -> None:
     assert parse_share_event(_mutate(["account"], "2222")).claimed_sharer is None
     assert parse_share_event(_mutate(["account"], "222222222222\n")).claimed_sharer is None
-    assert parse_share_event(_mutate(["account"], "２２２２２２２２２２２２")).claimed_sharer is None
+    assert parse_share_event(_mutate(["account"], "\uff12" * 12)).claimed_sharer is None  # fullwidth 2
 
 
 @pytest.mark.parametrize("code", ["ValidationException", "AccessDenied", ""])
