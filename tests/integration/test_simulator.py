@@ -373,14 +373,25 @@ def test_share_with_an_iam_role_invites_its_account(make: Callable[..., Any]) ->
 
 
 @pytest.mark.parametrize("principal", ["o-abcdefghij", "ou-ab12-abcdefgh"])
-def test_share_with_an_organization_or_ou_sends_no_invitation(make: Callable[..., Any], principal: str) -> None:
+def test_share_with_an_organization_or_ou_sends_no_invitation(
+    env: Env, make: Callable[..., Any], principal: str
+) -> None:
     sharer = make(SHARER)
     ident = create(sharer, WORKLOAD, "payments")
     share_id = share(sharer, WORKLOAD, ident, principal)["ShareId"]
     assert [s["SharedWith"] for s in list_shares(sharer, WORKLOAD, ident)["WorkloadShareSummaries"]] == [principal]
-    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ACCEPTED"}
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATING"}
     for account in (RECIPIENT, OTHER, SHARER, DEFAULT_ACCOUNT):
         assert invitations(make(account)) == []
+    env.advance(59)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATING"}
+    env.advance(1)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATED"}
+    assert list_shares(sharer, WORKLOAD, ident, Status="ASSOCIATED")["WorkloadShareSummaries"][0]["ShareId"] == share_id
+    raises("ConflictException", share, sharer, WORKLOAD, ident, principal)  # still associated: no second share
+    env.advance(WEEK)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATED"}  # associations never expire
+    assert invitations(make(RECIPIENT)) == []
 
 
 @kinds
