@@ -15,6 +15,12 @@ from simulator.protocol import Caller, caller, decode, error_response, match, ok
 from simulator.service import IAM_PRINCIPAL, Service, ServiceError, conflict
 
 _KIND = {"Workload": "WORKLOAD", "Lens": "LENS", "Profile": "PROFILE", "Template": "TEMPLATE"}
+_DELETE = {
+    "DeleteWorkload": "WORKLOAD",
+    "DeleteLens": "LENS",
+    "DeleteProfile": "PROFILE",
+    "DeleteReviewTemplate": "TEMPLATE",
+}
 _IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
@@ -162,6 +168,10 @@ class Simulator:
             )
         if name == "UpdateWorkloadShare":
             return svc.update_workload_share(account, region, p["WorkloadId"], p["ShareId"], p["PermissionType"])
+        if name == "CreateLensVersion":
+            return svc.create_lens_version(account, region, p["LensAlias"], p["LensVersion"])
+        if name in _DELETE:
+            return svc.delete_resource(_DELETE[name], account, region, p[_IDENT[_DELETE[name]]])
         if name == "CreateWorkload":
             return svc.create_workload(account, region, p)
         if name == "ImportLens":

@@ -38,6 +38,11 @@ SHARER_OPERATIONS = {
     "DeleteProfileShare",
     "DeleteTemplateShare",
     "UpdateWorkloadShare",
+    "CreateLensVersion",
+    "DeleteWorkload",
+    "DeleteLens",
+    "DeleteProfile",
+    "DeleteReviewTemplate",
 }
 OPERATIONS = SHARER_OPERATIONS | {"ListShareInvitations", "UpdateShareInvitation"}
 

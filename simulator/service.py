@@ -77,6 +77,7 @@ class Resource:
     rid: str  # 32 hex
     name: str
     alias: str | None = None  # lenses only
+    version: str | None = None  # lenses: the last version published with CreateLensVersion
 
     @property
     def arn(self) -> str:
@@ -204,6 +205,22 @@ class Service:
             raise validation(f"lens name {name!r} must be 1 to 128 characters")
         res = self._add("LENS", account, region, name, alias=p.get("LensAlias"))
         return {"LensArn": res.arn, "Status": "COMPLETE"}
+
+    def create_lens_version(self, account: str, region: str, ident: str, version: str) -> dict[str, Any]:
+        """Publish a lens version (only recorded: lens contents are not simulated)."""
+        res = self._owned("LENS", account, region, ident)
+        res.version = version
+        return {"LensArn": res.arn, "LensVersion": version}
+
+    def delete_resource(self, kind: str, account: str, region: str, ident: str) -> dict[str, Any]:
+        """Delete*: the resource goes, and every share of it that is still live is REVOKED."""
+        res = self._owned(kind, account, region, ident)
+        del self.state.resources[(res.region, res.kind, res.rid)]
+        now = self.now()
+        for share in self.state.shares.values():
+            if share.resource is res and share.status(now) not in ("REVOKED", "REJECTED", "EXPIRED"):
+                share.settled = "REVOKED"
+        return {}
 
     def create_profile(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
         res = self._add("PROFILE", account, region, p["ProfileName"])

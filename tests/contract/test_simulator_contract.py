@@ -332,6 +332,25 @@ def drive(sim: Simulator) -> None:
         ShareInvitationAction="MAYBE",
     )
 
+    # publishing a lens version, and deleting resources (their live shares are revoked)
+    sharer.create_lens_version(LensAlias=lens, LensVersion="1.0", IsMajorVersion=True)
+    expect_error("ResourceNotFoundException", sharer.create_lens_version, LensAlias="missing", LensVersion="1.0")
+    spare = {
+        "workload": sharer.create_workload(**(payments | {"WorkloadName": "spare"}))["WorkloadId"],
+        "lens": sharer.import_lens(JSONString=json.dumps({"name": "spare-lens"}))["LensArn"],
+        "profile": sharer.create_profile(ProfileName="spare", ProfileDescription="spare", ProfileQuestions=[])[
+            "ProfileArn"
+        ],
+        "review_template": sharer.create_review_template(
+            TemplateName="spare", Description="spare", Lenses=["wellarchitected"]
+        )["TemplateArn"],
+    }
+    sharer.delete_workload(WorkloadId=spare["workload"])
+    sharer.delete_lens(LensAlias=spare["lens"], LensStatus="ALL")
+    sharer.delete_profile(ProfileArn=spare["profile"])
+    sharer.delete_review_template(TemplateArn=spare["review_template"])
+    expect_error("ResourceNotFoundException", sharer.delete_workload, WorkloadId=spare["workload"])
+
     # an expired invitation: ConflictException, or ValidationException in strict mode
     late = sharer.create_template_share(TemplateArn=template, SharedWith="888888888888")["ShareId"]
     sim.advance(7 * 24 * 3600)

@@ -1360,3 +1360,26 @@ def test_cli_strict_flag_serves_the_strict_simulator() -> None:
         assert proc.stdout and proc.stderr
         proc.stdout.close()
         proc.stderr.close()
+
+
+@kinds
+def test_deleting_a_resource_revokes_its_live_shares(env: Env, make: Callable[..., Any], kind: Kind) -> None:
+    sharer, recipient = make(SHARER), make(RECIPIENT)
+    ident = create(sharer, kind, f"{kind.noun}-doomed")
+    pending = share(sharer, kind, ident, RECIPIENT)["ShareId"]
+    rejected = share(sharer, kind, ident, OTHER)["ShareId"]
+    update(make(OTHER), rejected, "REJECT")
+    delete = {"WORKLOAD": "delete_workload", "LENS": "delete_lens", "PROFILE": "delete_profile"}
+    extra = {"LensStatus": "ALL"} if kind.type == "LENS" else {}
+    getattr(sharer, delete.get(kind.type, "delete_review_template"))(**{kind.ident: ident}, **extra)
+    assert (env.sim.share_status(pending), env.sim.share_status(rejected)) == ("REVOKED", "REJECTED")
+    assert invitations(recipient) == []
+    raises("ResourceNotFoundException", list_shares, sharer, kind, ident)
+
+
+def test_publishing_a_lens_version(make: Callable[..., Any]) -> None:
+    sharer = make(SHARER)
+    arn = create(sharer, BY_TYPE["LENS"], "platform")
+    answer = sharer.create_lens_version(LensAlias=arn, LensVersion="1.0", IsMajorVersion=True)
+    assert (answer["LensArn"], answer["LensVersion"]) == (arn, "1.0")
+    raises("ResourceNotFoundException", make(OTHER).create_lens_version, LensAlias=arn, LensVersion="1.0")
