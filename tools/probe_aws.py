@@ -214,7 +214,7 @@ class Probe:
         arn = self.sharer.import_lens(JSONString=lens_document(name))["LensArn"]
         self.created["LENS"] = Created("LENS", name, arn)  # cleaned up even if publishing fails
         deadline = self.timing.clock() + self.timing.listing_wait_s
-        while True:  # the import completes asynchronously; only a published lens can be shared
+        while True:  # the import may complete asynchronously; publish, as a draft may not be shareable
             try:
                 self.sharer.create_lens_version(LensAlias=arn, LensVersion="1.0", IsMajorVersion=True)
                 return arn
