@@ -162,6 +162,8 @@ class Probe:
             self._cloudtrail(started)
         except Interrupted as err:
             self.report["interrupted"] = str(err)
+        except (ClientError, BotoCoreError) as err:  # a step that could not go on: report it, still clean up
+            self._error("stopped", err)
         finally:
             self.cleanup()
         return self.report

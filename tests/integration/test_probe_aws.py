@@ -219,3 +219,45 @@ def test_the_command_line_needs_both_profiles_and_a_region(capsys: pytest.Captur
         main(["--sharer-profile", "a", "--region", "eu-west-1"])
     assert info.value.code == 2
     assert "--recipient-profile" in capsys.readouterr().err
+
+
+def test_an_aws_error_that_stops_a_step_is_reported_and_everything_deleted() -> None:
+    sim = Simulator()
+    probe = make_probe(sim)
+
+    def throttled(**_params: Any) -> Any:
+        raise probe.sharer.exceptions.ThrottlingException(
+            {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateWorkloadShare"
+        )
+
+    probe.sharer.update_workload_share = throttled
+    report = probe.run()
+
+    assert [e["step"] for e in report["errors"]] == ["update workload share"]
+    assert report["reopened_share"]["status_after_update"] is None
+    assert all(r["found"] for r in report["cloudtrail"].values())  # the later steps still ran
+    assert_all_deleted(sim, probe)
+
+
+def test_a_listing_that_fails_outright_stops_the_probe_but_not_the_cleanup() -> None:
+    sim = Simulator()
+    probe = make_probe(sim)
+    calls = {"n": 0}
+    real = probe.recipient.list_share_invitations
+
+    def failing_after_typed(**params: Any) -> Any:
+        calls["n"] += 1
+        if "ShareResourceType" not in params:
+            return real(**params)
+        if calls["n"] > 5:  # after the four typed listings and the untyped one
+            raise probe.recipient.exceptions.InternalServerException(
+                {"Error": {"Code": "InternalServerException", "Message": "boom"}}, "ListShareInvitations"
+            )
+        return real(**params)
+
+    probe.recipient.list_share_invitations = failing_after_typed
+    report = probe.run()
+
+    assert report["errors"][-1]["step"] == "stopped" and report["errors"][-1]["code"] == "InternalServerException"
+    assert "cloudtrail" not in report
+    assert_all_deleted(sim, probe)
