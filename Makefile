@@ -19,7 +19,7 @@ STRICT   ?=
 STRICT_FLAG = $(if $(filter 1 true yes,$(STRICT)),--strict)
 SHARER_PROFILE    ?=
 RECIPIENT_PROFILE ?=
-REGION            ?= $(AWS_DEFAULT_REGION)
+REGION            ?=
 
 .PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench \
         stackset-buckets stackset-package stackset-create stackset-update clean

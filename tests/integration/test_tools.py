@@ -185,3 +185,18 @@ def test_demo_strict_flag_reaches_the_simulator(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(Built):
         demo.main(argv)
     assert asked == [strict]
+
+
+def test_demo_world_modifies_a_workload_share_back_to_pending() -> None:
+    sim = Simulator(strict=True)
+    world = demo.World(sim)
+    share = world.workload("222222222222", "payments-api", "READONLY")
+    recipient = sim.client(account=demo.RECIPIENT)
+    recipient.update_share_invitation(ShareInvitationId=share.share_id, ShareInvitationAction="ACCEPT")
+    assert world.status(share) == "ACCEPTED"
+
+    assert world.modify_workload_share(share, "CONTRIBUTOR") is share
+
+    assert (world.status(share), share.permission) == ("PENDING", "CONTRIBUTOR")
+    [summary] = recipient.list_share_invitations(ShareResourceType="WORKLOAD")["ShareInvitationSummaries"]
+    assert (summary["ShareInvitationId"], summary["PermissionType"]) == (share.share_id, "CONTRIBUTOR")
