@@ -15,8 +15,13 @@ FUNCTION ?= SweepFunction
 EVENT    ?= events/scheduled-sweep.json
 ENV_VARS ?=
 PORT     ?= 8787
+STRICT   ?=
+STRICT_FLAG = $(if $(filter 1 true yes,$(STRICT)),--strict)
+SHARER_PROFILE    ?=
+RECIPIENT_PROFILE ?=
+REGION            ?=
 
-.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator invoke check-policy build validate bench \
+.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench \
         stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
@@ -50,11 +55,16 @@ lint: venv ## ruff and mypy
 typecheck: venv ## mypy only
 	$(PY) -m mypy
 
-demo: venv ## Run the acceptor on the embedded simulator and print its decisions
-	$(PY) -m tools.demo
+demo: venv ## Run the acceptor on the embedded simulator and print its decisions (STRICT=1: the strict simulator)
+	$(PY) -m tools.demo $(STRICT_FLAG)
 
-simulator: venv ## Serve the Well-Architected simulator on 127.0.0.1:$(PORT) until stopped
-	$(PY) -m simulator --port $(PORT)
+simulator: venv ## Serve the Well-Architected simulator on 127.0.0.1:$(PORT) until stopped (STRICT=1: strict mode)
+	$(PY) -m simulator --port $(PORT) $(STRICT_FLAG)
+
+probe-aws: venv ## Learn the unverified API behaviours with two real accounts (SHARER_PROFILE, RECIPIENT_PROFILE, REGION)
+	@test -n "$(SHARER_PROFILE)" -a -n "$(RECIPIENT_PROFILE)" -a -n "$(REGION)" || \
+	  { echo "probe-aws: set SHARER_PROFILE, RECIPIENT_PROFILE and REGION"; exit 2; }
+	$(PY) -m tools.probe_aws --sharer-profile "$(SHARER_PROFILE)" --recipient-profile "$(RECIPIENT_PROFILE)" --region "$(REGION)"
 
 invoke: venv ## Run FUNCTION with EVENT in-process like `sam local invoke` (ENV_VARS=file optional)
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered HTTP 500")
     parser.add_argument("--seed", type=int, default=0, help="seed of the injected errors")
     parser.add_argument("--world", help="world file (JSON) to seed")
+    parser.add_argument("--strict", action="store_true", help="the most pessimistic form of every unverified behaviour")
     args = parser.parse_args(argv)
     try:
         sim = Simulator(
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
                 throttle_rps=args.throttle_rps,
                 error_rate=args.error_rate,
                 seed=args.seed,
-            )
+            ),
+            strict=args.strict,
         )
         if args.world:
             sim.load_world(args.world)
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(sim, args.port, args.host)
     host, port = server.server_address[:2]
     print(
-        f"Well-Architected simulator listening on http://{host}:{port} "
+        f"Well-Architected simulator{' (strict)' if args.strict else ''} listening on http://{host}:{port} "
         f"(AWS_ENDPOINT_URL_WELLARCHITECTED=http://{host}:{port})",
         flush=True,
     )

@@ -11,21 +11,33 @@ from pathlib import Path
 from typing import Any
 
 from simulator.faults import FaultInjector, Faults
-from simulator.protocol import caller, decode, error_response, match, ok_response
-from simulator.service import Service, ServiceError
+from simulator.protocol import Caller, caller, decode, error_response, match, ok_response
+from simulator.service import IAM_PRINCIPAL, Service, ServiceError, conflict
 
 _KIND = {"Workload": "WORKLOAD", "Lens": "LENS", "Profile": "PROFILE", "Template": "TEMPLATE"}
+_DELETE = {
+    "DeleteWorkload": "WORKLOAD",
+    "DeleteLens": "LENS",
+    "DeleteProfile": "PROFILE",
+    "DeleteReviewTemplate": "TEMPLATE",
+}
 _IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
 class Simulator:
-    """An in-memory AWS Well-Architected sharing service for every account and region."""
+    """An in-memory AWS Well-Architected sharing service for every account and region.
 
-    def __init__(self, faults: Faults | None = None, start_time: datetime | None = None) -> None:
+    strict=True gives every behaviour no public source confirms its most pessimistic plausible form
+    (docs/simulator.md, "Default and strict")."""
+
+    def __init__(self, faults: Faults | None = None, start_time: datetime | None = None, strict: bool = False) -> None:
         self._offset = timedelta(0)
         self._start = start_time
         self._started_at = time.monotonic()
-        self.service = Service(self.now)
+        self.strict = strict
+        self.service = Service(self.now, strict=strict)
+        # Create*Share answers by (account, principal, region, operation, ClientRequestToken)
+        self._idempotent: dict[tuple[str, ...], tuple[str, dict[str, Any]]] = {}
         self._injector = FaultInjector(faults or Faults())
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
@@ -77,11 +89,23 @@ class Simulator:
 
         return load_world(self, world)
 
-    def client(self, account: str = "123456789012", region: str = "us-east-1", **client_kwargs: Any) -> Any:
-        """A boto3 wellarchitected client for this account and region, served in-process."""
+    def client(
+        self,
+        account: str = "123456789012",
+        region: str = "us-east-1",
+        principal: str | None = None,
+        **client_kwargs: Any,
+    ) -> Any:
+        """A boto3 wellarchitected client for this account and region, served in-process. principal (an IAM
+        user or role ARN of that account) makes the client call as that user or role; without it the client
+        is the account's role ``Simulator``."""
         from simulator.inprocess import client
 
-        return client(self, account, region, **client_kwargs)
+        if principal is not None:
+            named = IAM_PRINCIPAL.fullmatch(principal)
+            if not named or named.group(1) != account:
+                raise ValueError(f"principal {principal!r} is not an IAM user or role ARN of account {account}")
+        return client(self, account, region, principal, **client_kwargs)
 
     # ---------------------------------------------------------------- requests
     def _count(self, *names: str) -> None:
@@ -111,17 +135,43 @@ class Simulator:
         try:
             params = decode(op, path_params, query, body)
             with self.service.lock:
-                result = self._call(op.name, who.account, who.region, params)
+                result = self._idempotent_call(op.name, who, params)
         except ServiceError as err:
             return error_response(err)
         return ok_response(result)
 
-    def _call(self, name: str, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
+    def _idempotent_call(self, name: str, who: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        """A Create*Share retried with the same ClientRequestToken by the same caller answers the original
+        result and changes nothing; the same token with other parameters is a ConflictException."""
+        token = p.get("ClientRequestToken")
+        if not (token and name.startswith("Create") and name.endswith("Share")):
+            return self._call(name, who, p)
+        key = (who.account, who.principal, who.region, name, token)
+        fingerprint = json.dumps(p, sort_keys=True, default=str)
+        if key in self._idempotent:
+            original, result = self._idempotent[key]
+            if original != fingerprint:
+                raise conflict(f"ClientRequestToken {token!r} was used with other parameters", token, "SHARE")
+            return json.loads(json.dumps(result))
+        result = self._call(name, who, p)
+        self._idempotent[key] = (fingerprint, json.loads(json.dumps(result)))
+        return result
+
+    def _call(self, name: str, who: Caller, p: dict[str, Any]) -> dict[str, Any]:
         svc = self.service
+        account, region = who.account, who.region
         if name == "ListShareInvitations":
             return svc.list_share_invitations(account, region, p)
         if name == "UpdateShareInvitation":
-            return svc.update_share_invitation(account, region, p["ShareInvitationId"], p["ShareInvitationAction"])
+            return svc.update_share_invitation(
+                account, region, p["ShareInvitationId"], p["ShareInvitationAction"], who.principal
+            )
+        if name == "UpdateWorkloadShare":
+            return svc.update_workload_share(account, region, p["WorkloadId"], p["ShareId"], p["PermissionType"])
+        if name == "CreateLensVersion":
+            return svc.create_lens_version(account, region, p["LensAlias"], p["LensVersion"])
+        if name in _DELETE:
+            return svc.delete_resource(_DELETE[name], account, region, p[_IDENT[_DELETE[name]]])
         if name == "CreateWorkload":
             return svc.create_workload(account, region, p)
         if name == "ImportLens":

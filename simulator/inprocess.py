@@ -59,6 +59,12 @@ def attach(target: Any, sim: Simulator) -> Any:
     return target
 
 
-def client(sim: Simulator, account: str, region: str, **client_kwargs: Any) -> Any:
-    session = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="simulator", region_name=region)
+def client(sim: Simulator, account: str, region: str, principal: str | None = None, **client_kwargs: Any) -> Any:
+    """A client whose access key id is the account; a principal ARN travels as its session token."""
+    session = boto3.session.Session(
+        aws_access_key_id=account,
+        aws_secret_access_key="simulator",
+        aws_session_token=principal,
+        region_name=region,
+    )
     return attach(session.client("wellarchitected", **client_kwargs), sim)

@@ -13,10 +13,12 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel
 from botocore.validate import ParamValidator
 
-from simulator.service import ServiceError, validation
+from simulator.service import IAM_PRINCIPAL, ServiceError, access_denied, validation
 
 DEFAULT_ACCOUNT = "123456789012"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/")
+DEFAULT_ROLE = "Simulator"  # a caller that names no principal is this role of its account
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/")
+_ACCOUNT_KEY = re.compile(r"([0-9]{12})(?:-([A-Za-z0-9+=,.@_-]{1,64}))?")  # 111111111111 or 111111111111-alice
 
 SHARER_OPERATIONS = {
     "CreateWorkload",
@@ -35,6 +37,12 @@ SHARER_OPERATIONS = {
     "DeleteLensShare",
     "DeleteProfileShare",
     "DeleteTemplateShare",
+    "UpdateWorkloadShare",
+    "CreateLensVersion",
+    "DeleteWorkload",
+    "DeleteLens",
+    "DeleteProfile",
+    "DeleteReviewTemplate",
 }
 OPERATIONS = SHARER_OPERATIONS | {"ListShareInvitations", "UpdateShareInvitation"}
 
@@ -56,8 +64,8 @@ def _routes(model: ServiceModel) -> list[Route]:
     for name in sorted(OPERATIONS):
         op = model.operation_model(name)
         uri = op.http["requestUri"].split("?")[0]
-        names = tuple(re.findall(r"\{(\w+)\+?\}", uri))
-        regex = "^" + re.sub(r"\\\{(\w+)(?:\\\+)?\\\}", "([^/]+)", re.escape(uri)) + "$"
+        names = tuple(re.findall(r"\{([A-Za-z0-9_]+)\+?\}", uri))
+        regex = re.sub(r"\\\{([A-Za-z0-9_]+)(?:\\\+)?\\\}", "([^/]+)", re.escape(uri))
         routes.append(Route(op, op.http["method"], re.compile(regex), names))
     # literal segments first: "/templates/shares/{Arn}" must not be read as a share id route
     routes.sort(key=lambda r: (len(r.names), -len(r.pattern.pattern)))
@@ -73,23 +81,49 @@ _VALIDATOR = ParamValidator()
 class Caller:
     account: str
     region: str
+    principal: str  # the IAM user or role ARN making the call
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 def caller(headers: dict[str, str]) -> Caller:
-    """The account is the access key id when that is 12 digits; the region is the signature's."""
-    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-    match = _CREDENTIAL.search(auth)
+    """Who is calling, from the SigV4 credential (docs/simulator.md, "Who is calling"):
+
+    - access key id ``111111111111``: that account, as its role ``Simulator``;
+    - access key id ``111111111111-alice``: that account's IAM user ``alice``;
+    - any other access key id: account 123456789012, as its role ``Simulator``;
+    - a session token (``X-Amz-Security-Token``) that is an IAM user or role ARN names the principal
+      outright; its account must be the access key's when that names one.
+
+    The region is the signature's credential scope."""
+    match = _CREDENTIAL.search(_header(headers, "authorization") or "")
     if not match:
-        raise ServiceError(403, "AccessDeniedException", "request is not signed with SigV4")
+        raise access_denied("request is not signed with SigV4")
     key, region = match.groups()
-    return Caller(key if re.fullmatch(r"\d{12}", key) else DEFAULT_ACCOUNT, region)
+    keyed = _ACCOUNT_KEY.fullmatch(key)
+    account = keyed.group(1) if keyed else DEFAULT_ACCOUNT
+    if keyed and keyed.group(2):
+        principal = f"arn:aws:iam::{account}:user/{keyed.group(2)}"
+    else:
+        principal = f"arn:aws:iam::{account}:role/{DEFAULT_ROLE}"
+    token = _header(headers, "x-amz-security-token")
+    if token and token.startswith("arn:"):
+        named = IAM_PRINCIPAL.fullmatch(token)
+        if not named:
+            raise access_denied(f"session token {token[:200]!r} is not an IAM user or role ARN")
+        if keyed and named.group(1) != account:
+            raise access_denied(f"session token {token!r} names a principal outside account {account}")
+        account, principal = named.group(1), token
+    return Caller(account, region, principal)
 
 
 def match(method: str, path: str) -> tuple[OperationModel, dict[str, str]]:
     for route in ROUTES:
         if route.method != method:
             continue
-        found = route.pattern.match(path)
+        found = route.pattern.fullmatch(path)
         if found:
             return route.operation, {n: unquote(v) for n, v in zip(route.names, found.groups(), strict=True)}
     raise ServiceError(404, "UnknownOperationException", f"no Well-Architected operation for {method} {path}")

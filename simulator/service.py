@@ -1,7 +1,12 @@
 """The simulated Well-Architected sharing state and operations, for every account and region.
 
-Operations take the caller (account, region) and the request parameters as botocore names them,
-and return the response body as a dict, or raise ``ServiceError``.
+Operations take the caller (account, region, and for updates the principal) and the request parameters
+as botocore names them, and return the response body as a dict, or raise ``ServiceError``.
+
+``strict`` gives every behaviour no public source confirms its most pessimistic plausible form (see
+docs/simulator.md, "Default and strict"): an untyped ``ListShareInvitations`` lists WORKLOAD invitations
+only, summaries carry no ``ShareResourceType``, only the named IAM user or role may answer an invitation
+addressed to it, and updating an expired invitation is a ``ValidationException``.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 EXPIRY = timedelta(days=7)
-ACCOUNT = re.compile(r"^\d{12}$")
-IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(user|role)/[\w+=,.@/-]+$")
-ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
-OU = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
-INVITATION_ID = re.compile(r"^[0-9a-f]{32}$")
+ASSOCIATION_DELAY = timedelta(seconds=60)  # an organization/OU share is ASSOCIATING this long, then ASSOCIATED
+ACCOUNT = re.compile(r"[0-9]{12}")
+IAM_PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):(user|role)/[A-Za-z0-9+=,.@_/-]{1,512}")
+ORG = re.compile(r"o-[a-z0-9]{10,32}")
+OU = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+INVITATION_ID = re.compile(r"[0-9a-f]{32}")
+ORG_STATUSES = ("ASSOCIATING", "ASSOCIATED", "FAILED")
+LIVE = ("PENDING", "ACCEPTED", "ASSOCIATING", "ASSOCIATED")  # a share in one of these blocks sharing again
 
 # resource type -> (name member, id member in summaries, ShareInvitation id members)
 KINDS = {
@@ -53,6 +61,10 @@ def conflict(message: str, resource_id: str, resource_type: str) -> ServiceError
     return ServiceError(409, "ConflictException", message, {"ResourceId": resource_id, "ResourceType": resource_type})
 
 
+def access_denied(message: str) -> ServiceError:
+    return ServiceError(403, "AccessDeniedException", message)
+
+
 def _hex_id() -> str:
     return uuid.uuid4().hex
 
@@ -65,6 +77,7 @@ class Resource:
     rid: str  # 32 hex
     name: str
     alias: str | None = None  # lenses only
+    version: str | None = None  # lenses: the last version published with CreateLensVersion
 
     @property
     def arn(self) -> str:
@@ -86,12 +99,20 @@ class Share:
     created: datetime
     seq: int
     settled: str | None = None  # ACCEPTED / REJECTED / REVOKED once decided
+    association: str | None = None  # organization/OU shares: a fixed ASSOCIATING, ASSOCIATED or FAILED
+
+    @property
+    def for_principal(self) -> bool:
+        """Addressed to one IAM user or role rather than to a whole account."""
+        return self.recipient is not None and self.shared_with != self.recipient
 
     def status(self, now: datetime) -> str:
         if self.settled:
             return self.settled
-        if self.recipient is None:
-            return "ACCEPTED"  # organization shares need no invitation
+        if self.recipient is None:  # organization shares need no invitation
+            if self.association:
+                return self.association
+            return "ASSOCIATING" if now - self.created < ASSOCIATION_DELAY else "ASSOCIATED"
         if now - self.created >= EXPIRY:
             return "EXPIRED"
         return "PENDING"
@@ -137,8 +158,9 @@ def _page(items: list[Any], params: dict[str, Any], key: Callable[[Any], int]) -
 class Service:
     """All operations. Thread-safe: one lock around the state."""
 
-    def __init__(self, now: Callable[[], datetime]) -> None:
+    def __init__(self, now: Callable[[], datetime], strict: bool = False) -> None:
         self.now = now
+        self.strict = strict
         self.state = State()
         self.lock = threading.RLock()
 
@@ -184,6 +206,22 @@ class Service:
         res = self._add("LENS", account, region, name, alias=p.get("LensAlias"))
         return {"LensArn": res.arn, "Status": "COMPLETE"}
 
+    def create_lens_version(self, account: str, region: str, ident: str, version: str) -> dict[str, Any]:
+        """Publish a lens version (only recorded: lens contents are not simulated)."""
+        res = self._owned("LENS", account, region, ident)
+        res.version = version
+        return {"LensArn": res.arn, "LensVersion": version}
+
+    def delete_resource(self, kind: str, account: str, region: str, ident: str) -> dict[str, Any]:
+        """Delete*: the resource goes, and every share of it that is still live is REVOKED."""
+        res = self._owned(kind, account, region, ident)
+        del self.state.resources[(res.region, res.kind, res.rid)]
+        now = self.now()
+        for share in self.state.shares.values():
+            if share.resource is res and share.status(now) not in ("REVOKED", "REJECTED", "EXPIRED"):
+                share.settled = "REVOKED"
+        return {}
+
     def create_profile(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
         res = self._add("PROFILE", account, region, p["ProfileName"])
         return {"ProfileArn": res.arn, "ProfileVersion": "1"}
@@ -201,12 +239,12 @@ class Service:
         permission = p.get("PermissionType") if kind == "WORKLOAD" else None
         if kind == "WORKLOAD" and permission not in ("READONLY", "CONTRIBUTOR"):
             raise validation(f"PermissionType {permission!r} is not READONLY or CONTRIBUTOR")
-        iam = IAM_PRINCIPAL.match(shared_with)
-        if ACCOUNT.match(shared_with):
+        iam = IAM_PRINCIPAL.fullmatch(shared_with)
+        if ACCOUNT.fullmatch(shared_with):
             recipient: str | None = shared_with
         elif iam:
             recipient = iam.group(1)
-        elif ORG.match(shared_with) or OU.match(shared_with):
+        elif ORG.fullmatch(shared_with) or OU.fullmatch(shared_with):
             recipient = None
         else:
             raise validation(
@@ -216,11 +254,7 @@ class Service:
             raise validation("a resource cannot be shared with its own account")
         now = self.now()
         for share in self.state.shares.values():
-            if (
-                share.resource is res
-                and share.shared_with == shared_with
-                and share.status(now) in ("PENDING", "ACCEPTED")
-            ):
+            if share.resource is res and share.shared_with == shared_with and share.status(now) in LIVE:
                 raise conflict(f"{kind.lower()} is already shared with {shared_with}", ident, kind)
         self.state.seq += 1
         share = Share(_hex_id(), res, shared_with, recipient, permission, now, self.state.seq)
@@ -266,6 +300,43 @@ class Service:
             body["NextToken"] = token
         return body
 
+    def update_workload_share(
+        self, account: str, region: str, workload_id: str, share_id: str, permission: str
+    ) -> dict[str, Any]:
+        """A new permission for a workload share. A PENDING or ACCEPTED share goes back to PENDING with a new
+        7-day window and the same invitation id (user guide, "Modifying a shared workload"); an organization
+        or OU share keeps its association status."""
+        res = self._owned("WORKLOAD", account, region, workload_id)
+        share = self.state.shares.get(share_id)
+        if share is None or share.resource is not res:
+            raise not_found(f"share {share_id!r} not found", share_id, "SHARE")
+        now = self.now()
+        status = share.status(now)
+        if share.recipient is not None:
+            if status not in ("PENDING", "ACCEPTED"):
+                raise conflict(
+                    f"share {share_id} is {status}: only a PENDING or ACCEPTED share can change", share_id, "SHARE"
+                )
+            share.settled, share.created = None, now
+        elif status == "REVOKED":
+            raise conflict(f"share {share_id} is REVOKED", share_id, "SHARE")
+        share.permission = permission
+        response = {
+            "WorkloadId": res.rid,
+            "WorkloadShare": {
+                "ShareId": share.share_id,
+                "SharedBy": res.owner,
+                "SharedWith": share.shared_with,
+                "PermissionType": permission,
+                "Status": share.status(now),
+                "WorkloadName": res.name,
+                "WorkloadId": res.rid,
+            },
+        }
+        request = {"WorkloadId": workload_id, "ShareId": share_id, "PermissionType": permission}
+        self.state.events.append(share_event("UpdateWorkloadShare", account, region, request, response, now))
+        return response
+
     def delete_share(self, kind: str, account: str, region: str, ident: str, share_id: str) -> dict[str, Any]:
         res = self._owned(kind, account, region, ident)
         share = self.state.shares.get(share_id)
@@ -279,7 +350,8 @@ class Service:
     # ---------------------------------------------------------------- recipient side
     def list_share_invitations(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
-        rtype = p.get("ShareResourceType")
+        # untyped: every type here; WORKLOAD only in strict mode (the operation's original meaning)
+        wanted = p.get("ShareResourceType") or ("WORKLOAD" if self.strict else None)
         prefixes = {
             "WORKLOAD": p.get("WorkloadNamePrefix"),
             "LENS": p.get("LensNamePrefix"),
@@ -291,14 +363,18 @@ class Service:
             kind = s.resource.kind
             if s.recipient != account or s.resource.region != region or s.status(now) != "PENDING":
                 continue
-            if rtype and kind != rtype:
+            if wanted and kind != wanted:
                 continue
             prefix = prefixes[kind]
             if prefix and not s.resource.name.startswith(prefix):
                 continue
             items.append(s)
         page, token = _page(items, p, lambda s: s.seq)
-        body: dict[str, Any] = {"ShareInvitationSummaries": [self._summary(s) for s in page]}
+        summaries = [self._summary(s) for s in page]
+        if self.strict:
+            for summary in summaries:
+                del summary["ShareResourceType"]
+        body: dict[str, Any] = {"ShareInvitationSummaries": summaries}
         if token:
             body["NextToken"] = token
         return body
@@ -318,15 +394,25 @@ class Service:
             summary["PermissionType"] = s.permission
         return summary
 
-    def update_share_invitation(self, account: str, region: str, invitation_id: str, action: str) -> dict[str, Any]:
-        if not INVITATION_ID.match(invitation_id):
+    def update_share_invitation(
+        self, account: str, region: str, invitation_id: str, action: str, principal: str | None = None
+    ) -> dict[str, Any]:
+        """ACCEPT or REJECT. principal is the caller's IAM user or role ARN (None: the account's own)."""
+        if not INVITATION_ID.fullmatch(invitation_id):
             raise validation(f"ShareInvitationId {invitation_id!r} does not match [0-9a-f]{{32}}")
         if action not in ("ACCEPT", "REJECT"):
             raise validation(f"ShareInvitationAction {action!r} is not ACCEPT or REJECT")
         share = self.state.shares.get(invitation_id)
         if share is None or share.recipient != account or share.resource.region != region:
             raise not_found(f"share invitation {invitation_id} not found", invitation_id, "SHARE_INVITATION")
+        if self.strict and share.for_principal and principal != share.shared_with:
+            raise access_denied(
+                f"share invitation {invitation_id} is addressed to {share.shared_with}; "
+                f"{principal or 'this caller'} may not answer it"
+            )
         status = share.status(self.now())
+        if status == "EXPIRED" and self.strict:
+            raise validation(f"share invitation {invitation_id} has expired")
         if status != "PENDING":
             raise conflict(
                 f"share invitation {invitation_id} is {status}: it has already been processed",

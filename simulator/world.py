@@ -8,8 +8,9 @@
          "profiles":  [{"name": "pci-profile", "shares": [{"with": "111111111111"}]}],
          "templates": [{"name": "standard-review", "shares": [{"with": "111111111111", "share_id": "<32 hex>"}]}]}}}
 
-A share may give "status" (PENDING, the default, ACCEPTED, REJECTED or REVOKED) and a fixed
-"share_id"; resources may give a fixed "id" (32 hex) and a "region".
+A share may give "status" (PENDING, the default, ACCEPTED, REJECTED or REVOKED; for an organization or
+OU share ASSOCIATING, ASSOCIATED or FAILED, by default ASSOCIATING for a minute, then ASSOCIATED) and a
+fixed "share_id"; resources may give a fixed "id" (32 hex) and a "region".
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulator.service import ServiceError
+from simulator.service import ORG_STATUSES, ServiceError
 
 if TYPE_CHECKING:
     from simulator.core import Simulator
@@ -31,7 +32,7 @@ _SECTIONS = {
     "profiles": ("PROFILE", "CreateProfileShare"),
     "templates": ("TEMPLATE", "CreateTemplateShare"),
 }
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
 def load_world(sim: Simulator, world: dict[str, Any] | str | Path) -> dict[str, str]:
@@ -56,7 +57,7 @@ def _load(sim: Simulator, world: dict[str, Any]) -> dict[str, str]:
     svc = sim.service
     created: dict[str, str] = {}
     for account, sections in world["accounts"].items():
-        if not re.fullmatch(r"\d{12}", account):
+        if not re.fullmatch(r"[0-9]{12}", account):
             raise ValueError(f"account {account!r} is not 12 digits")
         unknown = set(sections) - set(_SECTIONS)
         if unknown:
@@ -67,7 +68,7 @@ def _load(sim: Simulator, world: dict[str, Any]) -> dict[str, str]:
                 name, rid = spec["name"], spec.get("id")
                 if not isinstance(name, str) or not 3 <= len(name) <= 100:
                     raise ValueError(f"{section} name {name!r} is not a string of 3 to 100 characters")
-                if rid is not None and not (isinstance(rid, str) and _HEX32.match(rid)):
+                if rid is not None and not (isinstance(rid, str) and _HEX32.fullmatch(rid)):
                     raise ValueError(f"{section} {name!r}: id {rid!r} is not 32 hex characters")
                 res = svc._add(kind, account, region, name, rid=rid)
                 for share_spec in spec.get("shares", []):
@@ -87,11 +88,20 @@ def _share(sim: Simulator, res: Any, kind: str, event_name: str, spec: dict[str,
     share = svc.state.shares.pop(response["ShareId"])
     wanted = spec.get("share_id")
     if wanted is not None:
-        if not _HEX32.match(wanted) or wanted in svc.state.shares:
+        if not isinstance(wanted, str) or not _HEX32.fullmatch(wanted) or wanted in svc.state.shares:
             raise ValueError(f"share_id {wanted!r} is not 32 hex characters or is taken")
         share.share_id = wanted
     svc.state.shares[share.share_id] = share
     svc.state.events[-1]["detail"]["responseElements"]["ShareId"] = share.share_id
+    if share.recipient is None:  # an organization or OU: no invitation, an association status
+        status = spec.get("status")
+        if status not in (None, *ORG_STATUSES, "REVOKED"):
+            raise ValueError(f"organization share status {status!r} is not ASSOCIATING, ASSOCIATED, FAILED or REVOKED")
+        if status == "REVOKED":
+            share.settled = status
+        elif status is not None:
+            share.association = status
+        return {share.share_id: res.name}
     status = spec.get("status", "PENDING")
     if status not in ("PENDING", "ACCEPTED", "REJECTED", "REVOKED"):
         raise ValueError(f"share status {status!r} is not PENDING, ACCEPTED, REJECTED or REVOKED")

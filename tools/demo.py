@@ -8,6 +8,7 @@ statuses as the sharers see them.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -110,6 +111,14 @@ class World:
 
     def _add(self, share: Share) -> Share:
         self.shares.append(share)
+        return share
+
+    def modify_workload_share(self, share: Share, permission: str) -> Share:
+        """UpdateWorkloadShare: a PENDING or ACCEPTED share goes back to PENDING, same invitation id."""
+        self.client(share.sharer).update_workload_share(
+            WorkloadId=share.resource_id, ShareId=share.share_id, PermissionType=permission
+        )
+        share.permission = permission
         return share
 
     def status(self, share: Share) -> str:
@@ -217,12 +226,12 @@ def decision_rows(records: list[dict[str, Any]]) -> list[list[str]]:
     ]
 
 
-def run(out: Any = sys.stdout) -> dict[str, Any]:
-    """Run the whole demo; returns what it printed as data (tests read it)."""
+def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
+    """Run the whole demo; returns what it printed as data (tests read it). strict: the strict simulator."""
     from handlers import share_event, sweep
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    sim = Simulator()
+    sim = Simulator(strict=strict)
     world = World(sim)
     seed(world)
     settings = load_settings(DEMO_POLICY)
@@ -285,5 +294,17 @@ def run(out: Any = sys.stdout) -> dict[str, Any]:
     }
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description="the acceptor on the simulator")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="the strict simulator: the most pessimistic form of every unverified behaviour",
+    )
+    args = parser.parse_args(argv)
+    run(strict=args.strict)
+    return 0
+
+
 if __name__ == "__main__":
-    run()
+    sys.exit(main())

@@ -212,6 +212,7 @@ def drive(sim: Simulator) -> None:
         "template": ("TemplateArn", template, {}),
     }
     accepted: dict[str, str] = {}
+    revoked_ids: dict[str, str] = {}
     for noun, (member, ident, extra) in kinds.items():
         create = getattr(sharer, f"create_{noun}_share")
         first = create(**{member: ident}, SharedWith=RECIPIENT, **extra)["ShareId"]
@@ -226,6 +227,7 @@ def drive(sim: Simulator) -> None:
         expect_error("ConflictException", delete, **{member: ident}, ShareId=revoked)
         expect_error("ResourceNotFoundException", delete, **{member: ident}, ShareId="f" * 32)
         accepted[noun] = first
+        revoked_ids[noun] = revoked
         listing = getattr(sharer, f"list_{noun}_shares")
         page = listing(**{member: ident}, MaxResults=2)
         listing(**{member: ident}, MaxResults=2, NextToken=page["NextToken"])
@@ -243,8 +245,9 @@ def drive(sim: Simulator) -> None:
     expect_error("ConflictException", sharer.create_workload, **payments)
     expect_error("ValidationException", sharer.import_lens, JSONString="[]")
 
-    page = recipient.list_share_invitations(MaxResults=1)
-    recipient.list_share_invitations(MaxResults=1, NextToken=page["NextToken"])
+    recipient.list_share_invitations()
+    page = other.list_share_invitations(ShareResourceType="WORKLOAD", MaxResults=1)  # one to the account, one to a role
+    other.list_share_invitations(ShareResourceType="WORKLOAD", MaxResults=1, NextToken=page["NextToken"])
     for rtype, prefix, value in (
         ("WORKLOAD", "WorkloadNamePrefix", "pay"),
         ("LENS", "LensNamePrefix", "plat"),
@@ -258,6 +261,50 @@ def drive(sim: Simulator) -> None:
 
     for share_id in accepted.values():
         recipient.update_share_invitation(ShareInvitationId=share_id, ShareInvitationAction="ACCEPT")
+
+    # UpdateWorkloadShare: the accepted share re-opens; the organization share keeps its association
+    sharer.update_workload_share(WorkloadId=workload, ShareId=accepted["workload"], PermissionType="READONLY")
+    org_share = sharer.list_workload_shares(WorkloadId=workload, SharedWithPrefix="o-")["WorkloadShareSummaries"]
+    sharer.update_workload_share(WorkloadId=workload, ShareId=org_share[0]["ShareId"], PermissionType="READONLY")
+    expect_error(
+        "ConflictException",
+        sharer.update_workload_share,
+        WorkloadId=workload,
+        ShareId=revoked_ids["workload"],
+        PermissionType="READONLY",
+    )
+    expect_error(
+        "ResourceNotFoundException",
+        sharer.update_workload_share,
+        WorkloadId=workload,
+        ShareId="f" * 32,
+        PermissionType="READONLY",
+    )
+    recipient.update_share_invitation(ShareInvitationId=accepted["workload"], ShareInvitationAction="ACCEPT")
+
+    # ClientRequestToken: a retry answers the original result; the token with other parameters conflicts
+    retried = {"ProfileArn": profile, "SharedWith": "666666666666", "ClientRequestToken": "retry-0001"}
+    original = sharer.create_profile_share(**retried)["ShareId"]
+    assert sharer.create_profile_share(**retried)["ShareId"] == original
+    expect_error("ConflictException", sharer.create_profile_share, **(retried | {"SharedWith": "777777777777"}))
+
+    # an invitation addressed to an IAM role: strict lets only that role answer it
+    role = f"arn:aws:iam::{OTHER}:role/Reviewer"
+    for_role = [
+        s["ShareInvitationId"]
+        for s in other.list_share_invitations(ShareResourceType="LENS")["ShareInvitationSummaries"]
+        if s["SharedWith"] == role
+    ]
+    if sim.strict:
+        expect_error(
+            "AccessDeniedException",
+            other.update_share_invitation,
+            ShareInvitationId=for_role[0],
+            ShareInvitationAction="ACCEPT",
+        )
+    sim.client(OTHER, principal=role).update_share_invitation(
+        ShareInvitationId=for_role[0], ShareInvitationAction="ACCEPT"
+    )
     other_ids = [s["ShareInvitationId"] for s in other.list_share_invitations()["ShareInvitationSummaries"]]
     other.update_share_invitation(ShareInvitationId=other_ids[0], ShareInvitationAction="REJECT")
     expect_error(
@@ -285,6 +332,37 @@ def drive(sim: Simulator) -> None:
         ShareInvitationAction="MAYBE",
     )
 
+    # publishing a lens version, and deleting resources (their live shares are revoked)
+    sharer.create_lens_version(LensAlias=lens, LensVersion="1.0", IsMajorVersion=True)
+    expect_error("ResourceNotFoundException", sharer.create_lens_version, LensAlias="missing", LensVersion="1.0")
+    spare = {
+        "workload": sharer.create_workload(**(payments | {"WorkloadName": "spare"}))["WorkloadId"],
+        "lens": sharer.import_lens(JSONString=json.dumps({"name": "spare-lens"}))["LensArn"],
+        "profile": sharer.create_profile(ProfileName="spare", ProfileDescription="spare", ProfileQuestions=[])[
+            "ProfileArn"
+        ],
+        "review_template": sharer.create_review_template(
+            TemplateName="spare", Description="spare", Lenses=["wellarchitected"]
+        )["TemplateArn"],
+    }
+    sharer.delete_workload(WorkloadId=spare["workload"])
+    sharer.delete_lens(LensAlias=spare["lens"], LensStatus="ALL")
+    sharer.delete_profile(ProfileArn=spare["profile"])
+    sharer.delete_review_template(TemplateArn=spare["review_template"])
+    expect_error("ResourceNotFoundException", sharer.delete_workload, WorkloadId=spare["workload"])
+
+    # an expired invitation: ConflictException, or ValidationException in strict mode
+    late = sharer.create_template_share(TemplateArn=template, SharedWith="888888888888")["ShareId"]
+    sim.advance(7 * 24 * 3600)
+    expect_error(
+        "ValidationException" if sim.strict else "ConflictException",
+        sim.client("888888888888").update_share_invitation,
+        ShareInvitationId=late,
+        ShareInvitationAction="ACCEPT",
+    )
+    sharer.list_template_shares(TemplateArn=template, Status="EXPIRED")
+    sharer.list_workload_shares(WorkloadId=workload, Status="ASSOCIATED")
+
     single = Config(retries={"total_max_attempts": 1})
     sim.faults = Faults(throttle_rps=1)
     throttled = sim.client(RECIPIENT, config=single)
@@ -310,9 +388,9 @@ def drive(sim: Simulator) -> None:
     sim.handle("GET", "/no/such/route", "", signed, b"")
 
 
-@pytest.fixture(scope="module")
-def exchanges() -> list[Exchange]:
-    sim = Simulator()
+@pytest.fixture(scope="module", params=[False, True], ids=["default", "strict"])
+def exchanges(request: pytest.FixtureRequest) -> list[Exchange]:
+    sim = Simulator(strict=request.param)
     recorded = record(sim)
     drive(sim)
     return recorded

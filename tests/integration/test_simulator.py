@@ -51,9 +51,12 @@ def _shared_botocore_loader() -> Iterator[None]:
 
 # --------------------------------------------------------------------------- the two modes
 @functools.cache
-def session(account: str, region: str) -> boto3.session.Session:
-    """The caller's credentials: the access key id is the account; kept, since sessions are slow to make."""
-    return boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="x", region_name=region)
+def session(account: str, region: str, principal: str | None = None) -> boto3.session.Session:
+    """The caller's credentials: the access key id is the account, a principal ARN travels as the session
+    token; kept, since sessions are slow to make."""
+    return boto3.session.Session(
+        aws_access_key_id=account, aws_secret_access_key="x", aws_session_token=principal, region_name=region
+    )
 
 
 class Env:
@@ -66,10 +69,14 @@ class Env:
     def mode(self) -> str:
         return "http" if self.url else "inprocess"
 
-    def make(self, account: str, region: str = "us-east-1", **client_kwargs: Any) -> Any:
+    @property
+    def strict(self) -> bool:
+        return self.sim.strict
+
+    def make(self, account: str, region: str = "us-east-1", principal: str | None = None, **client_kwargs: Any) -> Any:
         if self.url is None:
-            return self.sim.client(account, region, **client_kwargs)
-        return session(account, region).client("wellarchitected", endpoint_url=self.url, **client_kwargs)
+            return self.sim.client(account, region, principal, **client_kwargs)
+        return session(account, region, principal).client("wellarchitected", endpoint_url=self.url, **client_kwargs)
 
     def raw(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         """A request no SDK would send (unsigned, unknown route)."""
@@ -125,10 +132,10 @@ class Env:
         return body
 
 
-@pytest.fixture(params=["inprocess", "http"])
-def env(request: pytest.FixtureRequest) -> Iterator[Env]:
-    sim = Simulator()
-    if request.param == "inprocess":
+@contextlib.contextmanager
+def open_env(mode: str, strict: bool = False) -> Iterator[Env]:
+    sim = Simulator(strict=strict)
+    if mode == "inprocess":
         yield Env(sim, None)
         return
     server, thread = serve(sim)
@@ -137,6 +144,23 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
         yield Env(sim, f"http://127.0.0.1:{server.server_address[1]}")
     finally:
         stop(server, thread)
+
+
+@pytest.fixture(params=["inprocess", "http"])
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    with open_env(request.param) as opened:
+        yield opened
+
+
+@pytest.fixture(
+    params=[("inprocess", False), ("http", False), ("inprocess", True), ("http", True)],
+    ids=["inprocess-default", "http-default", "inprocess-strict", "http-strict"],
+)
+def both(request: pytest.FixtureRequest) -> Iterator[Env]:
+    """Both simulator modes (default and strict), each in-process and over HTTP."""
+    mode, strict = request.param
+    with open_env(mode, strict) as opened:
+        yield opened
 
 
 def stop(server: Any, thread: threading.Thread) -> None:
@@ -373,14 +397,25 @@ def test_share_with_an_iam_role_invites_its_account(make: Callable[..., Any]) ->
 
 
 @pytest.mark.parametrize("principal", ["o-abcdefghij", "ou-ab12-abcdefgh"])
-def test_share_with_an_organization_or_ou_sends_no_invitation(make: Callable[..., Any], principal: str) -> None:
+def test_share_with_an_organization_or_ou_sends_no_invitation(
+    env: Env, make: Callable[..., Any], principal: str
+) -> None:
     sharer = make(SHARER)
     ident = create(sharer, WORKLOAD, "payments")
     share_id = share(sharer, WORKLOAD, ident, principal)["ShareId"]
     assert [s["SharedWith"] for s in list_shares(sharer, WORKLOAD, ident)["WorkloadShareSummaries"]] == [principal]
-    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ACCEPTED"}
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATING"}
     for account in (RECIPIENT, OTHER, SHARER, DEFAULT_ACCOUNT):
         assert invitations(make(account)) == []
+    env.advance(59)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATING"}
+    env.advance(1)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATED"}
+    assert list_shares(sharer, WORKLOAD, ident, Status="ASSOCIATED")["WorkloadShareSummaries"][0]["ShareId"] == share_id
+    raises("ConflictException", share, sharer, WORKLOAD, ident, principal)  # still associated: no second share
+    env.advance(WEEK)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ASSOCIATED"}  # associations never expire
+    assert invitations(make(RECIPIENT)) == []
 
 
 @kinds
@@ -1010,3 +1045,341 @@ def test_cli_refuses_a_missing_world() -> None:
     assert result.returncode == 2
     assert "simulator:" in result.stderr and "/nonexistent" in result.stderr
     assert "listening" not in result.stdout
+
+
+# --------------------------------------------------------------------------- default and strict
+ROLE = f"arn:aws:iam::{RECIPIENT}:role/Reviewer"
+ALICE = f"arn:aws:iam::{RECIPIENT}:user/alice"
+OWN_ROLE = f"arn:aws:iam::{RECIPIENT}:role/Simulator"  # what a plain 12-digit key id calls as
+
+
+def share_every_kind(sharer: Any, shared_with: str = RECIPIENT) -> dict[str, str]:
+    """One share of each type with shared_with; returns {type: share id}."""
+    return {
+        kind.type: share(sharer, kind, create(sharer, kind, f"{kind.noun}-{shared_with[-4:]}"), shared_with)["ShareId"]
+        for kind in KINDS
+    }
+
+
+def test_untyped_listing_is_every_type_by_default_and_workloads_only_when_strict(both: Env) -> None:
+    ids = share_every_kind(both.make(SHARER))
+    recipient = both.make(RECIPIENT)
+    untyped = invitations(recipient)
+    if both.strict:
+        assert [s["ShareInvitationId"] for s in untyped] == [ids["WORKLOAD"]]
+        assert "WorkloadId" in untyped[0] and "ShareResourceType" not in untyped[0]
+    else:
+        assert [(s["ShareInvitationId"], s["ShareResourceType"]) for s in untyped] == [
+            (ids[k.type], k.type) for k in KINDS
+        ]
+    for kind in KINDS:  # asking for the type finds every invitation in both modes
+        [summary] = invitations(recipient, ShareResourceType=kind.type)
+        assert summary["ShareInvitationId"] == ids[kind.type] and kind.id_member in summary
+        assert summary.get("ShareResourceType") == (None if both.strict else kind.type)
+
+
+@pytest.mark.parametrize("addressee", [ROLE, ALICE], ids=["role", "user"])
+def test_invitation_for_a_principal_is_answered_only_by_it_when_strict(both: Env, addressee: str) -> None:
+    sharer = both.make(SHARER)
+    ident = create(sharer, WORKLOAD, "payments")
+    share_id = share(sharer, WORKLOAD, ident, addressee)["ShareId"]
+    account_role = both.make(RECIPIENT)
+    [summary] = invitations(account_role)  # listed to every caller of the account in both modes
+    assert summary["SharedWith"] == addressee
+    if both.strict:
+        for stranger in (account_role, both.make(RECIPIENT, principal=f"arn:aws:iam::{RECIPIENT}:user/bob")):
+            err = raises("AccessDeniedException", update, stranger, share_id, "ACCEPT")
+            assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            assert addressee in err.response["Error"]["Message"]
+        assert statuses(sharer, WORKLOAD, ident) == {share_id: "PENDING"}  # nothing changed
+        assert invitation_ids(account_role) == [share_id]
+        answerer = both.make(RECIPIENT, principal=addressee)
+    else:
+        answerer = account_role
+    assert update(answerer, share_id, "ACCEPT")["ShareInvitation"]["ShareInvitationId"] == share_id
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "ACCEPTED"}
+
+
+def test_access_key_id_with_a_user_name_calls_as_that_user(both: Env) -> None:
+    sharer = both.make(SHARER)
+    share_id = share(sharer, WORKLOAD, create(sharer, WORKLOAD, "payments"), ALICE)["ShareId"]
+    alice = both.make(f"{RECIPIENT}-alice")  # the key id form: <account>-<user name>
+    assert invitation_ids(alice) == [share_id]  # her account's invitations
+    assert update(alice, share_id, "REJECT")["ShareInvitation"]["ShareInvitationId"] == share_id
+
+
+def test_plain_account_key_is_the_accounts_simulator_role(both: Env) -> None:
+    sharer = both.make(SHARER)
+    share_id = share(sharer, WORKLOAD, create(sharer, WORKLOAD, "payments"), OWN_ROLE)["ShareId"]
+    update(both.make(RECIPIENT), share_id, "ACCEPT")  # in strict mode too: it is the addressee
+
+
+def test_bad_principals_are_refused(env: Env) -> None:
+    with pytest.raises(ValueError, match="'arn:aws:iam::222222222222:user/x' is not an IAM user or role ARN of"):
+        env.sim.client(RECIPIENT, principal=f"arn:aws:iam::{SHARER}:user/x")
+    with pytest.raises(ValueError, match="'alice'"):
+        env.sim.client(RECIPIENT, principal="alice")
+    for token, problem in (
+        ("arn:aws:iam::111111111111:group/admins", "is not an IAM user or role ARN"),
+        (f"arn:aws:iam::{SHARER}:role/Elsewhere", "outside account 111111111111"),
+        ("arn:aws:iam::1111111111111:user/x", "is not an IAM user or role ARN"),
+    ):
+        signed = {
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={RECIPIENT}/20260101/us-east-1/wellarchitected/"
+            "aws4_request, SignedHeaders=host, Signature=0",
+            "X-Amz-Security-Token": token,
+        }
+        status, headers, body = env.raw("GET", "/shareInvitations", signed)
+        assert (status, headers["x-amzn-errortype"]) == (403, "AccessDeniedException"), body
+        assert problem in body["Message"]
+
+
+def test_session_token_principal_sets_the_account_for_an_anonymous_key(env: Env) -> None:
+    sharer = env.make(SHARER)
+    share_id = share(sharer, WORKLOAD, create(sharer, WORKLOAD, "payments"), RECIPIENT)["ShareId"]
+    signed = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/wellarchitected/"
+        "aws4_request, SignedHeaders=host, Signature=0",
+        "X-Amz-Security-Token": ROLE,
+    }
+    status, _headers, body = env.raw("GET", "/shareInvitations", signed)
+    assert status == 200 and [s["ShareInvitationId"] for s in body["ShareInvitationSummaries"]] == [share_id]
+
+
+def test_updating_an_expired_invitation(both: Env) -> None:
+    sharer, recipient = both.make(SHARER), both.make(RECIPIENT)
+    share_id = share(sharer, WORKLOAD, create(sharer, WORKLOAD, "payments"), RECIPIENT)["ShareId"]
+    both.advance(WEEK)
+    err = raises("ValidationException" if both.strict else "ConflictException", update, recipient, share_id, "ACCEPT")
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == (400 if both.strict else 409)
+    assert share_id in err.response["Error"]["Message"]
+    # an invitation settled otherwise is a ConflictException in both modes
+    second = share(sharer, WORKLOAD, create(sharer, WORKLOAD, "ledger"), RECIPIENT)["ShareId"]
+    update(recipient, second, "ACCEPT")
+    raises("ConflictException", update, recipient, second, "REJECT")
+
+
+def update_workload_share(client: Any, ident: str, share_id: str, permission: str) -> dict[str, Any]:
+    return client.update_workload_share(WorkloadId=ident, ShareId=share_id, PermissionType=permission)
+
+
+def test_modifying_an_accepted_workload_share_reopens_it(both: Env) -> None:
+    sharer, recipient = both.make(SHARER), both.make(RECIPIENT)
+    ident = create(sharer, WORKLOAD, "payments")
+    share_id = share(sharer, WORKLOAD, ident, RECIPIENT, permission="READONLY")["ShareId"]
+    both.advance(5 * 24 * 3600)
+    update(recipient, share_id, "ACCEPT")
+    assert invitations(recipient, ShareResourceType="WORKLOAD") == []
+
+    answer = update_workload_share(sharer, ident, share_id, "CONTRIBUTOR")
+
+    assert answer["WorkloadId"] == ident
+    assert answer["WorkloadShare"] == {
+        "ShareId": share_id,
+        "SharedBy": SHARER,
+        "SharedWith": RECIPIENT,
+        "PermissionType": "CONTRIBUTOR",
+        "Status": "PENDING",
+        "WorkloadName": "payments",
+        "WorkloadId": ident,
+    }
+    [summary] = invitations(recipient, ShareResourceType="WORKLOAD")  # the same invitation id, again pending
+    assert (summary["ShareInvitationId"], summary["PermissionType"]) == (share_id, "CONTRIBUTOR")
+    assert list_shares(sharer, WORKLOAD, ident)["WorkloadShareSummaries"][0]["PermissionType"] == "CONTRIBUTOR"
+    both.advance(6 * 24 * 3600)  # 11 days after the share, 6 after the change: a new 7-day window
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "PENDING"}
+    both.advance(24 * 3600)
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "EXPIRED"}
+    assert invitations(recipient, ShareResourceType="WORKLOAD") == []
+
+
+def test_modifying_a_pending_workload_share_restarts_its_window(both: Env) -> None:
+    sharer, recipient = both.make(SHARER), both.make(RECIPIENT)
+    ident = create(sharer, WORKLOAD, "payments")
+    share_id = share(sharer, WORKLOAD, ident, RECIPIENT)["ShareId"]
+    both.advance(6 * 24 * 3600)
+    assert update_workload_share(sharer, ident, share_id, "CONTRIBUTOR")["WorkloadShare"]["Status"] == "PENDING"
+    both.advance(2 * 24 * 3600)
+    assert invitation_ids(recipient, ShareResourceType="WORKLOAD") == [share_id]
+    assert update(recipient, share_id, "ACCEPT")["ShareInvitation"]["WorkloadId"] == ident
+
+
+def test_modifying_a_workload_share_records_an_event(both: Env) -> None:
+    sharer = both.make(SHARER, "eu-west-1")
+    ident = create(sharer, WORKLOAD, "payments")
+    share_id = share(sharer, WORKLOAD, ident, RECIPIENT)["ShareId"]
+    answer = update_workload_share(sharer, ident, share_id, "CONTRIBUTOR")
+    created, modified = both.events()
+    assert created["detail"]["eventName"] == "CreateWorkloadShare"
+    assert modified["detail"]["eventName"] == "UpdateWorkloadShare"
+    assert (modified["account"], modified["region"]) == (SHARER, "eu-west-1")
+    assert modified["detail"]["requestParameters"] == {
+        "WorkloadId": ident,
+        "ShareId": share_id,
+        "PermissionType": "CONTRIBUTOR",
+    }
+    assert modified["detail"]["responseElements"] == {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+
+
+def test_modifying_workload_shares_that_cannot_change(both: Env) -> None:
+    sharer, recipient = both.make(SHARER), both.make(RECIPIENT)
+    ident = create(sharer, WORKLOAD, "payments")
+    rejected = share(sharer, WORKLOAD, ident, RECIPIENT)["ShareId"]
+    update(recipient, rejected, "REJECT")
+    revoked = share(sharer, WORKLOAD, ident, OTHER)["ShareId"]
+    delete_share(sharer, WORKLOAD, ident, revoked)
+    expired = share(sharer, WORKLOAD, ident, "444444444444")["ShareId"]
+    both.advance(WEEK)
+    for share_id, status in ((rejected, "REJECTED"), (revoked, "REVOKED"), (expired, "EXPIRED")):
+        err = raises("ConflictException", update_workload_share, sharer, ident, share_id, "CONTRIBUTOR")
+        assert status in err.response["Error"]["Message"]
+    raises("ResourceNotFoundException", update_workload_share, sharer, ident, "f" * 32, "READONLY")
+    raises("ResourceNotFoundException", update_workload_share, both.make(OTHER), ident, rejected, "READONLY")
+    rejected_as_invalid(update_workload_share, sharer, ident, rejected, "OWNER")
+    assert statuses(sharer, WORKLOAD, ident) == {rejected: "REJECTED", revoked: "REVOKED", expired: "EXPIRED"}
+    assert [e["detail"]["eventName"] for e in both.events()].count("UpdateWorkloadShare") == 0
+
+
+def test_modifying_an_organization_share_keeps_its_association(both: Env) -> None:
+    sharer = both.make(SHARER)
+    ident = create(sharer, WORKLOAD, "payments")
+    share_id = share(sharer, WORKLOAD, ident, "ou-ab12-abcdefgh")["ShareId"]
+    both.advance(60)
+    answer = update_workload_share(sharer, ident, share_id, "CONTRIBUTOR")["WorkloadShare"]
+    assert (answer["Status"], answer["PermissionType"]) == ("ASSOCIATED", "CONTRIBUTOR")
+    assert invitations(both.make(RECIPIENT)) == []
+
+
+def test_organization_share_statuses_from_a_world(both: Env) -> None:
+    created = both.load_world(
+        {
+            "accounts": {
+                SHARER: {
+                    "workloads": [
+                        {"name": "failed-app", "shares": [{"with": "o-abcdefghij", "status": "FAILED"}]},
+                        {"name": "fresh-app", "shares": [{"with": "o-abcdefghij"}]},
+                        {"name": "stuck-app", "shares": [{"with": "ou-ab12-abcdefgh", "status": "ASSOCIATING"}]},
+                    ]
+                }
+            }
+        }
+    )
+    by_name = {name: share_id for share_id, name in created.items()}
+    both.advance(3600)
+    for name, expected in (("failed-app", "FAILED"), ("fresh-app", "ASSOCIATED"), ("stuck-app", "ASSOCIATING")):
+        assert both.sim.share_status(by_name[name]) == expected
+    sharer = both.make(SHARER)
+    ident = both.sim.service.state.shares[by_name["failed-app"]].resource.rid
+    assert (
+        list_shares(sharer, WORKLOAD, ident, Status="FAILED")["WorkloadShareSummaries"][0]["ShareId"]
+        == (by_name["failed-app"])
+    )
+    # a failed association does not block sharing again
+    assert share(sharer, WORKLOAD, ident, "o-abcdefghij")["ShareId"] != by_name["failed-app"]
+
+
+@pytest.mark.parametrize(
+    "status", ["PENDING", "ACCEPTED", "EXPIRED", "bogus"], ids=["pending", "accepted", "expired", "bogus"]
+)
+def test_a_world_refuses_invitation_statuses_for_an_organization_share(status: str) -> None:
+    world = {
+        "accounts": {SHARER: {"workloads": [{"name": "app", "shares": [{"with": "o-abcdefghij", "status": status}]}]}}
+    }
+    with pytest.raises(ValueError, match=f"organization share status '{status}' is not ASSOCIATING"):
+        Simulator().load_world(world)
+
+
+def test_a_world_refuses_association_statuses_for_an_account_share() -> None:
+    world = {
+        "accounts": {SHARER: {"workloads": [{"name": "app", "shares": [{"with": RECIPIENT, "status": "FAILED"}]}]}}
+    }
+    with pytest.raises(ValueError, match="share status 'FAILED' is not PENDING"):
+        Simulator().load_world(world)
+
+
+@kinds
+def test_a_retried_create_share_with_the_same_token_returns_the_original(both: Env, kind: Kind) -> None:
+    sharer = both.make(SHARER)
+    ident = create(sharer, kind, f"{kind.noun}-retried")
+    params = {kind.ident: ident, "SharedWith": RECIPIENT, "ClientRequestToken": "token-0001"}
+    if kind.type == "WORKLOAD":
+        params["PermissionType"] = "READONLY"
+    call = getattr(sharer, f"create_{kind.noun}_share")
+    first = call(**params)
+    again = call(**params)
+    assert {k: v for k, v in again.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in first.items() if k != "ResponseMetadata"
+    }
+    assert list(statuses(sharer, kind, ident)) == [first["ShareId"]]
+    assert len(both.events()) == 1  # one share, one CloudTrail record
+    assert invitation_ids(both.make(RECIPIENT), ShareResourceType=kind.type) == [first["ShareId"]]
+    # the same token with other parameters is refused and creates nothing
+    err = raises("ConflictException", call, **(params | {"SharedWith": OTHER}))
+    assert "token-0001" in err.response["Error"]["Message"]
+    # a new token is a new request: the share exists, so it conflicts
+    raises("ConflictException", call, **(params | {"ClientRequestToken": "token-0002"}))
+    # another caller's token is its own, even if equal: here a second caller of the same account
+    raises(
+        "ConflictException",
+        getattr(both.make(SHARER, principal=f"arn:aws:iam::{SHARER}:user/carol"), f"create_{kind.noun}_share"),
+        **params,
+    )
+    assert len(both.events()) == 1 and list(statuses(sharer, kind, ident)) == [first["ShareId"]]
+
+
+def test_a_retry_answers_the_original_even_after_the_share_changed(both: Env) -> None:
+    sharer, recipient = both.make(SHARER), both.make(RECIPIENT)
+    ident = create(sharer, WORKLOAD, "payments")
+    params = {"WorkloadId": ident, "SharedWith": RECIPIENT, "PermissionType": "READONLY", "ClientRequestToken": "t-1"}
+    share_id = sharer.create_workload_share(**params)["ShareId"]
+    update(recipient, share_id, "REJECT")
+    assert sharer.create_workload_share(**params)["ShareId"] == share_id
+    assert statuses(sharer, WORKLOAD, ident) == {share_id: "REJECTED"}  # not shared again
+    assert invitations(recipient) == []
+
+
+def test_cli_strict_flag_serves_the_strict_simulator() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0", "--strict", "--world", str(EXAMPLE_WORLD)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = _readline(proc, 30)
+        found = re.search(r"simulator \(strict\) listening on (http://127\.0\.0\.1:[0-9]+)", line)
+        assert found, line
+        client = session(RECIPIENT, "us-east-1").client("wellarchitected", endpoint_url=found.group(1))
+        untyped = invitations(client)
+        assert untyped and all("WorkloadId" in s and "ShareResourceType" not in s for s in untyped)
+        assert len(invitations(client, ShareResourceType="LENS")) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        assert proc.stdout and proc.stderr
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+@kinds
+def test_deleting_a_resource_revokes_its_live_shares(env: Env, make: Callable[..., Any], kind: Kind) -> None:
+    sharer, recipient = make(SHARER), make(RECIPIENT)
+    ident = create(sharer, kind, f"{kind.noun}-doomed")
+    pending = share(sharer, kind, ident, RECIPIENT)["ShareId"]
+    rejected = share(sharer, kind, ident, OTHER)["ShareId"]
+    update(make(OTHER), rejected, "REJECT")
+    delete = {"WORKLOAD": "delete_workload", "LENS": "delete_lens", "PROFILE": "delete_profile"}
+    extra = {"LensStatus": "ALL"} if kind.type == "LENS" else {}
+    getattr(sharer, delete.get(kind.type, "delete_review_template"))(**{kind.ident: ident}, **extra)
+    assert (env.sim.share_status(pending), env.sim.share_status(rejected)) == ("REVOKED", "REJECTED")
+    assert invitations(recipient) == []
+    raises("ResourceNotFoundException", list_shares, sharer, kind, ident)
+
+
+def test_publishing_a_lens_version(make: Callable[..., Any]) -> None:
+    sharer = make(SHARER)
+    arn = create(sharer, BY_TYPE["LENS"], "platform")
+    answer = sharer.create_lens_version(LensAlias=arn, LensVersion="1.0", IsMajorVersion=True)
+    assert (answer["LensArn"], answer["LensVersion"]) == (arn, "1.0")
+    raises("ResourceNotFoundException", make(OTHER).create_lens_version, LensAlias=arn, LensVersion="1.0")

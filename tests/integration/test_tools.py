@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -168,3 +169,35 @@ def test_demo_runs_the_product_end_to_end() -> None:
     assert result["sweep_metrics"]["InvitationsAccepted"] == 5
     assert "the API says 444444444444" in text
     assert "REJECTED" in text and "ACCEPTED" in text and "PENDING" in text
+
+
+@pytest.mark.parametrize(("argv", "strict"), [([], False), (["--strict"], True)], ids=["default", "strict"])
+def test_demo_strict_flag_reaches_the_simulator(monkeypatch: pytest.MonkeyPatch, argv: list[str], strict: bool) -> None:
+    asked: list[bool] = []
+
+    class Built(Exception):
+        pass
+
+    def simulator(**kwargs: Any) -> Simulator:
+        asked.append(kwargs["strict"])
+        raise Built  # stop here: the flag reached the simulator
+
+    monkeypatch.setattr(demo, "Simulator", simulator)
+    with pytest.raises(Built):
+        demo.main(argv)
+    assert asked == [strict]
+
+
+def test_demo_world_modifies_a_workload_share_back_to_pending() -> None:
+    sim = Simulator(strict=True)
+    world = demo.World(sim)
+    share = world.workload("222222222222", "payments-api", "READONLY")
+    recipient = sim.client(account=demo.RECIPIENT)
+    recipient.update_share_invitation(ShareInvitationId=share.share_id, ShareInvitationAction="ACCEPT")
+    assert world.status(share) == "ACCEPTED"
+
+    assert world.modify_workload_share(share, "CONTRIBUTOR") is share
+
+    assert (world.status(share), share.permission) == ("PENDING", "CONTRIBUTOR")
+    [summary] = recipient.list_share_invitations(ShareResourceType="WORKLOAD")["ShareInvitationSummaries"]
+    assert (summary["ShareInvitationId"], summary["PermissionType"]) == (share.share_id, "CONTRIBUTOR")
