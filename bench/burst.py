@@ -79,7 +79,11 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
                 return
             hints = [parse_share_event(event, RECIPIENT) for event in batch]
             status = acceptor.handle_hints(hints).status
-            retry = [event for event, hint in zip(batch, hints, strict=True) if status[hint.invitation_id] is HintStatus.RETRY]
+            retry = [
+                event
+                for event, hint in zip(batch, hints, strict=True)
+                if status[hint.invitation_id] is HintStatus.RETRY
+            ]
             with lock:
                 queue.extend(retry)  # SQS delivers them again after the visibility timeout
                 redelivered += len(retry)

@@ -456,7 +456,23 @@ class Acceptor:
             return Outcome(inv, decision, Result.ALREADY_SETTLED, update.error_code, update.message)
         if update.status is UpdateStatus.NOT_SENT:
             return Outcome(inv, decision, Result.DEFERRED, update.error_code, update.message)
+        if update.error_code == "ValidationException" and self._no_longer_listed(inv, deadline):
+            # What the service answers for an expired invitation is unverified; Validation is one guess.
+            detail = f"{update.message} (no longer listed: settled, revoked or expired meanwhile)"
+            return Outcome(inv, decision, Result.ALREADY_SETTLED, update.error_code, detail)
         return Outcome(inv, decision, Result.FAILED, update.error_code, update.message)
+
+    def _no_longer_listed(self, inv: Invitation, deadline: Deadline) -> bool:
+        """True only when a complete listing of the invitation's type no longer holds it."""
+        if inv.resource_type not in RESOURCE_TYPES:
+            return False
+        try:
+            for page in self._wa.pages(str(inv.resource_type), deadline):
+                if any(isinstance(i, dict) and i.get("ShareInvitationId") == inv.share_invitation_id for i in page):
+                    return False
+        except ListError:
+            return False
+        return True
 
     def _record(self, outcome: Outcome, summary: Summary, attention: list[Outcome]) -> None:
         summary.add(outcome)

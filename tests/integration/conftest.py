@@ -32,9 +32,11 @@ class Context:
         return self.remaining_ms
 
 
-@pytest.fixture
-def sim() -> Simulator:
-    return Simulator()
+@pytest.fixture(params=[False, True], ids=["default", "strict"])
+def sim(request: pytest.FixtureRequest) -> Simulator:
+    """Every handler, fault and tool test runs twice: on the default simulator, and on the strict one,
+    which gives each unverified behaviour of the real service its most pessimistic form."""
+    return Simulator(strict=request.param)
 
 
 @pytest.fixture
