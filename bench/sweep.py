@@ -1,6 +1,7 @@
 """Sweep throughput: 2,000 pending invitations from 40 sharers on the simulator with 20 ms latency per
 call, a 100 requests/s throttle and 10% injected 5xx errors, against the floor (calls needed, counting
-one retry per injected error, divided by the throttle rate) and a one-call-at-a-time baseline."""
+one retry per injected error, divided by the throttle rate) and a one-call-at-a-time baseline; on the
+default and on the strict simulator."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 from typing import Any
 
 from acceptor.engine import Acceptor
-from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, ShareInvitations
+from acceptor.wellarchitected import PAGE_SIZE, RESOURCE_TYPES, SDK_CONFIG, ShareInvitations
 from policy import load_policy
 from simulator import Faults, Simulator
 
@@ -46,7 +47,7 @@ def seed(sim: Simulator, invitations: int, accounts: list[str]) -> dict[str, str
     return owner
 
 
-def run_once(workers: int, invitations: int = 2000, seed_value: int = 1) -> dict[str, Any]:
+def run_once(workers: int, invitations: int = 2000, seed_value: int = 1, strict: bool = False) -> dict[str, Any]:
     accounts = sharers()
     denied = set(accounts[-5:])  # 35 trusted sharers, 5 denied: every invitation gets an update
     policy = load_policy(
@@ -55,7 +56,7 @@ def run_once(workers: int, invitations: int = 2000, seed_value: int = 1) -> dict
             "DENIED_SOURCE_ACCOUNTS": ",".join(sorted(denied)),
         }
     )
-    sim = Simulator()
+    sim = Simulator(strict=strict)
     owner = seed(sim, invitations, accounts)
     sim.faults = Faults(latency_s=LATENCY_S, throttle_rps=THROTTLE_RPS, error_rate=ERROR_RATE, seed=seed_value)
     sim.reset_stats()
@@ -74,11 +75,12 @@ def run_once(workers: int, invitations: int = 2000, seed_value: int = 1) -> dict
             lost += 1
         elif status != expected:
             wrong += 1
-    pages = -(-invitations // PAGE_SIZE)
+    pages = -(-invitations // PAGE_SIZE) + len(RESOURCE_TYPES) - 1  # the other types: one empty page each
     needed = pages + invitations
     injected = stats.get("injected_errors", 0)
     floor = (needed + injected) / THROTTLE_RPS
     return {
+        "simulator": "strict" if strict else "default",
         "workers": workers,
         "invitations": invitations,
         "seconds": elapsed,
@@ -99,9 +101,10 @@ def run_once(workers: int, invitations: int = 2000, seed_value: int = 1) -> dict
 
 def measure(workers: int = 4, invitations: int = 2000) -> dict[str, Any]:
     concurrent = run_once(workers, invitations)
+    strict = run_once(workers, invitations, strict=True)
     baseline = run_once(1, invitations)
     concurrent["speedup_vs_one_at_a_time"] = baseline["seconds"] / concurrent["seconds"]
-    return {"concurrent": concurrent, "one_at_a_time": baseline}
+    return {"concurrent": concurrent, "strict": strict, "one_at_a_time": baseline}
 
 
 if __name__ == "__main__":
