@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     out()
     out(
-        "| delivery order | seconds | floor | ratio | API calls | one sweep | calls ratio | list calls | batches | redelivered | lost | wrong |"
+        "| delivery order | seconds | floor | ratio | API calls | one sweep | calls ratio | list calls | batches "
+        "| redelivered | lost | wrong |"
     )
     out("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in (j, rnd):
