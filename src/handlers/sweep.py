@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
 from acceptor.events import InvalidEvent, parse_sweep_event
-from acceptor.observability import emit_summary_metrics, logger, metrics, traced
+from acceptor.observability import emit_summary_metrics, emit_sweep_completed, logger, metrics, traced
 from handlers.common import invalid_event, load_components
 
 
@@ -23,6 +23,8 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
     comps = load_components(components)
     summary = comps.acceptor.sweep(deadline=runtime.deadline(context, comps.settings))
     emit_summary_metrics(summary)
+    if summary.complete and summary.list_error is None:
+        emit_sweep_completed()
     result = {"status": "ok", **summary.to_dict()}
     logger.info("sweep finished", extra={"summary": result})
     return result
