@@ -72,13 +72,15 @@ cmd_package() {
   [[ -f "$BUILD_DIR/handlers/sweep.py" ]] || die "no built code in $BUILD_DIR: run 'make build' first"
   mkdir -p dist
   rm -f dist/code.zip
-  # Files at the zip's root, sorted, with fixed timestamps: the same code gives the same key.
+  # Files at the zip's root, sorted, with fixed timestamps: the same code gives the same key. The
+  # precompiled bytecode goes too (Lambda cannot write it, so without it every cold start compiles);
+  # `make build` writes unchecked-hash .pyc files, whose bytes depend on the source only.
   "$PY" - "$BUILD_DIR" dist/code.zip <<'PYTHON'
 import sys, zipfile
 from pathlib import Path
 root = Path(sys.argv[1])
 with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as archive:
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
         info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
         info.external_attr = 0o644 << 16
         archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
