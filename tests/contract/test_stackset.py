@@ -241,6 +241,9 @@ def test_missing_settings_are_named_and_nothing_is_called(
     assert not fake_aws[1].exists()
 
 
+COMPILE = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]  # as `make build`
+
+
 def _compiled_build(root: Path) -> Path:
     """A built function directory precompiled the way `make build` does it."""
     build = root / "build"
@@ -248,8 +251,7 @@ def _compiled_build(root: Path) -> Path:
     (build / "handlers" / "sweep.py").write_text("def lambda_handler(event, context):\n    return {'status': 'ok'}\n")
     (build / "handlers" / "__init__.py").write_text("")
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]
-        + ["-s", str(build), "-p", "/var/task", str(build)],
+        [*COMPILE, "-s", str(build), "-p", "/var/task", str(build)],
         check=True,
         timeout=120,
     )
