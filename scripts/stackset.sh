@@ -14,6 +14,8 @@
 #   ORG_ID                   organization id o-...; only its principals may read the code (buckets)
 #   TARGET_OUS               OU or root ids to deploy to, space or comma separated (create)
 #   PARAMETERS               optional JSON file of [{"ParameterKey": ..., "ParameterValue": ...}] (create, update)
+#   TAGS                     optional stack tags, space separated Key=Value (create, update); CloudFormation
+#                            copies them to every stack instance and every resource that supports tags
 #   STACK_SET_NAME           default wa-share-acceptor
 #   CALL_AS                  SELF (management account, default) or DELEGATED_ADMIN
 #   MAX_CONCURRENT_PERCENT   default 25;  FAILURE_TOLERANCE_PERCENT  default 10
@@ -37,6 +39,17 @@ parameters_args() {
     [[ -f "$PARAMETERS" ]] || die "PARAMETERS file '$PARAMETERS' does not exist"
     echo "--parameters file://$PARAMETERS"
   fi
+}
+
+tags_args() {
+  [[ -n "${TAGS:-}" ]] || return 0
+  local out="--tags" tag
+  for tag in $TAGS; do
+    [[ "$tag" =~ ^([A-Za-z0-9_.:/+@-]{1,128})=([A-Za-z0-9_.:/+@-]{0,256})$ ]] \
+      || die "TAGS entry '$tag' is not Key=Value (letters, digits and _.:/+@- only)"
+    out+=" Key=${BASH_REMATCH[1]},Value=${BASH_REMATCH[2]}"
+  done
+  echo "$out"
 }
 
 cmd_buckets() {
@@ -97,11 +110,13 @@ PYTHON
 cmd_create() {
   need REGIONS; need TARGET_OUS
   [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
-  # shellcheck disable=SC2046
+  local params tags  # checked before any call (a die inside $(...) would only end the subshell)
+  params="$(parameters_args)"; tags="$(tags_args)"
+  # shellcheck disable=SC2086
   aws cloudformation create-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
     --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
     --permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false \
-    $(parameters_args)
+    $params $tags
   ous="$(words "$TARGET_OUS")"
   # shellcheck disable=SC2046
   aws cloudformation create-stack-instances --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
@@ -111,10 +126,12 @@ cmd_create() {
 
 cmd_update() {
   [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
-  # shellcheck disable=SC2046
+  local params tags
+  params="$(parameters_args)"; tags="$(tags_args)"
+  # shellcheck disable=SC2086
   aws cloudformation update-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
     --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
-    --operation-preferences "$PREFS" $(parameters_args)
+    --operation-preferences "$PREFS" $params $tags
 }
 
 case "${1:-}" in

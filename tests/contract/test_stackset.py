@@ -287,3 +287,33 @@ def test_make_build_fails_without_python313(tmp_path: Path) -> None:
         [*args, "ALLOW_SKIP_BUILD=1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert skipped.returncode == 0 and "skipped (ALLOW_SKIP_BUILD=1)" in skipped.stdout
+
+
+def test_tags_reach_create_and_update(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    tags = "Project=wa-share-acceptor Owner=platform-team"
+    env = {"REGIONS": "us-east-1", "TARGET_OUS": "r-ab12", "TAGS": tags}
+    assert _run("create", fake_aws, checkout, **env).returncode == 0
+    assert _run("update", fake_aws, checkout, TAGS=tags).returncode == 0
+    create_set, _, update_set = _calls(fake_aws[1])
+    for call in (create_set, update_set):
+        i = call.index("--tags")
+        assert call[i + 1 : i + 3] == ["Key=Project,Value=wa-share-acceptor", "Key=Owner,Value=platform-team"]
+
+
+@pytest.mark.parametrize("bad", ["Project", "Pro ject=x=y", "Project=a;b", "=x"])
+def test_a_bad_tag_is_named_and_nothing_is_called(bad: str, fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    result = _run("update", fake_aws, checkout, TAGS=bad)
+    assert result.returncode == 2 and "TAGS entry" in result.stderr
+    assert not fake_aws[1].exists()
+
+
+def test_a_missing_parameters_file_is_named_and_nothing_is_called(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    result = _run("update", fake_aws, checkout, PARAMETERS="/nonexistent.json")
+    assert result.returncode == 2 and "PARAMETERS file '/nonexistent.json' does not exist" in result.stderr
+    assert not fake_aws[1].exists()
