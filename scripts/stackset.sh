@@ -14,6 +14,8 @@
 #   ORG_ID                   organization id o-...; only its principals may read the code (buckets)
 #   TARGET_OUS               OU or root ids to deploy to, space or comma separated (create)
 #   PARAMETERS               optional JSON file of [{"ParameterKey": ..., "ParameterValue": ...}] (create, update)
+#   TAGS                     optional stack tags, space separated Key=Value (create, update); CloudFormation
+#                            copies them to every stack instance and every resource that supports tags
 #   STACK_SET_NAME           default wa-share-acceptor
 #   CALL_AS                  SELF (management account, default) or DELEGATED_ADMIN
 #   MAX_CONCURRENT_PERCENT   default 25;  FAILURE_TOLERANCE_PERCENT  default 10
@@ -37,6 +39,17 @@ parameters_args() {
     [[ -f "$PARAMETERS" ]] || die "PARAMETERS file '$PARAMETERS' does not exist"
     echo "--parameters file://$PARAMETERS"
   fi
+}
+
+tags_args() {
+  [[ -n "${TAGS:-}" ]] || return 0
+  local out="--tags" tag
+  for tag in $TAGS; do
+    [[ "$tag" =~ ^([A-Za-z0-9_.:/+@-]{1,128})=([A-Za-z0-9_.:/+@-]{0,256})$ ]] \
+      || die "TAGS entry '$tag' is not Key=Value (letters, digits and _.:/+@- only)"
+    out+=" Key=${BASH_REMATCH[1]},Value=${BASH_REMATCH[2]}"
+  done
+  echo "$out"
 }
 
 cmd_buckets() {
@@ -72,13 +85,15 @@ cmd_package() {
   [[ -f "$BUILD_DIR/handlers/sweep.py" ]] || die "no built code in $BUILD_DIR: run 'make build' first"
   mkdir -p dist
   rm -f dist/code.zip
-  # Files at the zip's root, sorted, with fixed timestamps: the same code gives the same key.
+  # Files at the zip's root, sorted, with fixed timestamps: the same code gives the same key. The
+  # precompiled bytecode goes too (Lambda cannot write it, so without it every cold start compiles);
+  # `make build` writes unchecked-hash .pyc files, whose bytes depend on the source only.
   "$PY" - "$BUILD_DIR" dist/code.zip <<'PYTHON'
 import sys, zipfile
 from pathlib import Path
 root = Path(sys.argv[1])
 with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as archive:
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
         info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
         info.external_attr = 0o644 << 16
         archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
@@ -95,11 +110,13 @@ PYTHON
 cmd_create() {
   need REGIONS; need TARGET_OUS
   [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
-  # shellcheck disable=SC2046
+  local params tags  # checked before any call (a die inside $(...) would only end the subshell)
+  params="$(parameters_args)"; tags="$(tags_args)"
+  # shellcheck disable=SC2086
   aws cloudformation create-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
     --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
     --permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false \
-    $(parameters_args)
+    $params $tags
   ous="$(words "$TARGET_OUS")"
   # shellcheck disable=SC2046
   aws cloudformation create-stack-instances --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
@@ -109,10 +126,12 @@ cmd_create() {
 
 cmd_update() {
   [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
-  # shellcheck disable=SC2046
+  local params tags
+  params="$(parameters_args)"; tags="$(tags_args)"
+  # shellcheck disable=SC2086
   aws cloudformation update-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
     --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
-    --operation-preferences "$PREFS" $(parameters_args)
+    --operation-preferences "$PREFS" $params $tags
 }
 
 case "${1:-}" in

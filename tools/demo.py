@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -151,7 +152,15 @@ def seed(world: World) -> None:
 
 
 class Capture:
-    """Collects the functions' JSON logs and EMF metrics while they run."""
+    """Collects the functions' JSON logs and EMF metrics while they run.
+
+    The logger and `sys.stdout` are process-wide, so only one capture may run at a time: a second one
+    (from another thread, or nested) raises instead of silently stealing the first one's output. To
+    capture handlers that run concurrently, wrap one capture around all of them.
+    """
+
+    _active_lock = threading.Lock()
+    _active: Capture | None = None
 
     def __init__(self) -> None:
         self.logs = io.StringIO()
@@ -161,6 +170,10 @@ class Capture:
     def running(self) -> Any:
         from acceptor.observability import logger
 
+        with Capture._active_lock:
+            if Capture._active is not None:
+                raise RuntimeError("another Capture is running; wrap one capture around concurrent handlers")
+            Capture._active = self
         handler = logger.registered_handler
         previous = handler.setStream(self.logs)  # type: ignore[attr-defined]
         try:
@@ -168,6 +181,8 @@ class Capture:
                 yield
         finally:
             handler.setStream(previous)  # type: ignore[attr-defined]
+            with Capture._active_lock:
+                Capture._active = None
 
     def records(self, message: str) -> list[dict[str, Any]]:
         return [r for r in _json_lines(self.logs.getvalue()) if r.get("message") == message]

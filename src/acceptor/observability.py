@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 SERVICE = "wa-share-acceptor"
 DEFAULT_NAMESPACE = "WellArchitectedShareAcceptor"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+metrics = Metrics(namespace=NAMESPACE)
 
 # metric name -> what it counts (README lists the same table)
 METRICS = {
@@ -34,7 +35,13 @@ METRICS = {
     "InvitationsForPrincipals": "invitations addressed to an IAM user or role: theirs to answer, left pending",
     "UpdatesAnswerLost": "updates whose answer was lost and whose retry found them settled (counted as applied)",
     "ListItemsMalformed": "listed items that were not objects; skipped",
+    "SweepsCompleted": "sweeps that listed every invitation and finished in time (the heartbeat)",
 }
+
+# Only what the policy decided differs between dry run and live; these carry DryRun=true in dry run.
+# Every other count (failures, lookups, invalid events, deferrals) never does, so the alarms on
+# [service] see problems in dry run too.
+DECISION_METRICS = ("InvitationsAccepted", "InvitationsRejected", "InvitationsIgnored")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,15 +60,15 @@ def traced(handler: F) -> F:
 
 
 def emit_summary_metrics(summary: Any) -> None:
-    """Count one run's results. Dry-run counts carry the extra dimension DryRun=true."""
-    if summary.dry_run:
-        metrics.add_dimension(name="DryRun", value="true")
+    """Count one run's results. In dry run only the decision counts carry the dimension DryRun=true."""
     results, actions = summary.results, summary.actions
-    counts = {
+    decisions = {
         # In dry run nothing is applied: count what the policy decided.
         "InvitationsAccepted": actions["ACCEPT"] if summary.dry_run else results["accepted"],
         "InvitationsRejected": actions["REJECT"] if summary.dry_run else results["rejected"],
         "InvitationsIgnored": results["left_pending"],
+    }
+    problems = {
         "InvitationsAlreadySettled": results["already_settled"],
         "InvitationsDeferred": results["deferred"],
         "InvitationsNotFound": summary.not_found,
@@ -71,8 +78,27 @@ def emit_summary_metrics(summary: Any) -> None:
         "UpdatesAnswerLost": summary.answer_lost,
         "ListItemsMalformed": summary.malformed_items,
     }
-    for name, value in counts.items():
+    for name, value in decisions.items():
+        if summary.dry_run:
+            _emit_dry_run(name, value)
+        else:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    for name, value in problems.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def _emit_dry_run(name: str, value: float) -> None:
+    """One EMF record with the dimensions service and DryRun=true, printed at once."""
+    dimensions = {"service": metrics.service or SERVICE, "DryRun": "true"}
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE, default_dimensions=dimensions
+    ):
+        pass
+
+
+def emit_sweep_completed() -> None:
+    """The heartbeat: one completed sweep (never with DryRun, so dry-run stacks are watched too)."""
+    metrics.add_metric(name="SweepsCompleted", unit=MetricUnit.Count, value=1)
 
 
 def emit_invalid_event() -> None:

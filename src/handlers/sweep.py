@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from acceptor import runtime
 from acceptor.engine import Summary
 from acceptor.events import InvalidEvent, parse_sweep_event
-from acceptor.observability import emit_summary_metrics, logger, metrics, traced
+from acceptor.observability import emit_summary_metrics, emit_sweep_completed, logger, metrics, traced
 from handlers.common import invalid_event, load_components, run_status
 
 
@@ -27,6 +27,8 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
         comps.acceptor.sweep(runtime.deadline(context, comps.settings), summary)
     finally:
         emit_summary_metrics(summary)  # what was done is counted even if the run broke off
+    if summary.complete and summary.list_error is None:
+        emit_sweep_completed()
     result = {"status": run_status(summary), **summary.to_dict()}
     logger.info("sweep finished", extra={"summary": result})
     return result

@@ -239,3 +239,81 @@ def test_missing_settings_are_named_and_nothing_is_called(
     result = _run(command, fake_aws, checkout, **env)
     assert result.returncode == 2 and message in result.stderr
     assert not fake_aws[1].exists()
+
+
+COMPILE = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]  # as `make build`
+
+
+def _compiled_build(root: Path) -> Path:
+    """A built function directory precompiled the way `make build` does it."""
+    build = root / "build"
+    (build / "handlers").mkdir(parents=True)
+    (build / "handlers" / "sweep.py").write_text("def lambda_handler(event, context):\n    return {'status': 'ok'}\n")
+    (build / "handlers" / "__init__.py").write_text("")
+    subprocess.run(
+        [*COMPILE, "-s", str(build), "-p", "/var/task", str(build)],
+        check=True,
+        timeout=120,
+    )
+    return build
+
+
+def test_package_keeps_the_bytecode_and_its_key_is_stable(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    keys = []
+    for n in range(2):  # two builds of the same source, compiled by separate interpreters
+        build = _compiled_build(checkout / f"b{n}")
+        result = _run(
+            "package", fake_aws, checkout, REGIONS="us-east-1", ARTIFACT_BUCKET_PREFIX="a-b", BUILD_DIR=str(build)
+        )
+        assert result.returncode == 0, result.stderr
+        with zipfile.ZipFile(checkout / "dist" / "code.zip") as archive:
+            names = archive.namelist()
+        tag = sys.implementation.cache_tag
+        assert f"handlers/__pycache__/sweep.{tag}.pyc" in names  # Lambda cannot write it at cold start
+        keys.append(json.loads(fake_aws[1].read_text().splitlines()[-1])[3])
+    assert keys[0] == keys[1], "the same source must give the same content-addressed key"
+
+
+def test_make_build_fails_without_python313(tmp_path: Path) -> None:
+    # Given a machine without python3.13 (no .venv, a PATH with no python3.13)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    args = ["make", "--no-print-directory", "-o", ".venv-sam/.installed", "build", "VENV=/nonexistent"]
+    if any(Path(d, "python3.13").exists() for d in env["PATH"].split(":")):
+        pytest.fail("this check needs a PATH without python3.13")
+    # When building, Then it fails and says why; only an explicit ALLOW_SKIP_BUILD=1 skips
+    failed = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert failed.returncode != 0 and "no python3.13" in failed.stderr
+    skipped = subprocess.run(
+        [*args, "ALLOW_SKIP_BUILD=1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert skipped.returncode == 0 and "skipped (ALLOW_SKIP_BUILD=1)" in skipped.stdout
+
+
+def test_tags_reach_create_and_update(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    tags = "Project=wa-share-acceptor Owner=platform-team"
+    env = {"REGIONS": "us-east-1", "TARGET_OUS": "r-ab12", "TAGS": tags}
+    assert _run("create", fake_aws, checkout, **env).returncode == 0
+    assert _run("update", fake_aws, checkout, TAGS=tags).returncode == 0
+    create_set, _, update_set = _calls(fake_aws[1])
+    for call in (create_set, update_set):
+        i = call.index("--tags")
+        assert call[i + 1 : i + 3] == ["Key=Project,Value=wa-share-acceptor", "Key=Owner,Value=platform-team"]
+
+
+@pytest.mark.parametrize("bad", ["Project", "Pro ject=x=y", "Project=a;b", "=x"])
+def test_a_bad_tag_is_named_and_nothing_is_called(bad: str, fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    result = _run("update", fake_aws, checkout, TAGS=bad)
+    assert result.returncode == 2 and "TAGS entry" in result.stderr
+    assert not fake_aws[1].exists()
+
+
+def test_a_missing_parameters_file_is_named_and_nothing_is_called(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    (checkout / "dist").mkdir()
+    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    result = _run("update", fake_aws, checkout, PARAMETERS="/nonexistent.json")
+    assert result.returncode == 2 and "PARAMETERS file '/nonexistent.json' does not exist" in result.stderr
+    assert not fake_aws[1].exists()

@@ -29,6 +29,8 @@ ALLOWED_ACTIONS = {
     "sqs:GetQueueAttributes",
     "sts:AssumeRole",  # only on OrganizationsRoleArn, only when set
     "sns:Publish",  # only on the notification topic, only when set
+    "kms:GenerateDataKey",  # only on the topic's key, only through SNS, only when set
+    "kms:Decrypt",
     "xray:PutTraceSegments",  # only when EnableTracing=true
     "xray:PutTelemetryRecords",
 }
@@ -134,8 +136,10 @@ def test_parameter_defaults_are_the_documented_ones() -> None:
     assert defaults["AllowedResourceTypes"] == "WORKLOAD,LENS,PROFILE,TEMPLATE"
     assert defaults["AllowedPermissionTypes"] == "READONLY"
     assert defaults["NonMatchingAction"] == "IGNORE"
-    assert defaults["DryRun"] == "false"
-    assert defaults["SweepSchedule"] == "rate(1 hour)"
+    assert defaults["DryRun"] == "true"
+    assert defaults["SweepIntervalMinutes"] == "60"
+    assert defaults["HeartbeatPeriods"] == "2"
+    assert defaults["PermissionsBoundary"] == ""
     assert defaults["EnableTracing"] == "false"
 
 
