@@ -26,11 +26,14 @@ def summary(*, dry_run: bool) -> SimpleNamespace:
             already_settled=1,
             failed=2,
             deferred=4,
+            for_principal=7,
         ),
         actions=Counter(ACCEPT=2, REJECT=1, IGNORE=3),
         not_found=5,
         failed=2,
         org_lookup_failures=6,
+        answer_lost=8,
+        malformed_items=9,
     )
 
 
@@ -81,6 +84,8 @@ def test_live_run_has_no_dry_run_dimension(capsys: pytest.CaptureFixture[str]) -
     assert set(DECISION_METRICS) | PROBLEMS <= set(found)
     assert all(dims == {("service", "wa-share-acceptor")} for _, dims in found.values())
     assert (found["InvitationsAccepted"][0], found["InvitationsRejected"][0]) == (2, 1)
+    assert found["InvitationsForPrincipals"][0] == 7
+    assert (found["UpdatesAnswerLost"][0], found["ListItemsMalformed"][0]) == (8, 9)
 
 
 def test_heartbeat_never_carries_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
