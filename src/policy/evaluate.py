@@ -1,8 +1,9 @@
 """Decide one invitation. Pure and deterministic: same inputs, same decision.
 
-The order (docs/policy.md): malformed input -> denied account -> denied OU -> resource type ->
-permission -> allowed account -> allowed OU -> NonMatchingAction. Whenever an input the decision
-needs is unavailable, the answer is IGNORE for this round, never ACCEPT or REJECT.
+The order (docs/policy.md): malformed input -> addressed to an IAM principal -> denied account ->
+denied OU -> resource type -> permission -> allowed account -> allowed OU -> NonMatchingAction.
+Whenever an input the decision needs is unavailable or malformed, the answer is IGNORE for this round,
+never ACCEPT or REJECT. Every pattern is ASCII-only and matched against the whole value.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy
+from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy, shown
 
-_INVITATION_ID = re.compile(r"^[0-9a-f]{32}$")
+_INVITATION_ID = re.compile(r"[0-9a-f]{32}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# arn:<partition>:iam::<account>:user/<path/name> or role/<path/name>. IAM names: ASCII letters, digits, +=,.@_-
+_IAM_PRINCIPAL = re.compile(
+    r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:(?:user|role)/(?:[A-Za-z0-9+=,.@_-]{1,512}/){0,64}[A-Za-z0-9+=,.@_-]{1,128}"
+)
+_MAX_PRINCIPAL_LENGTH = 2048
 _RESOURCE_TYPES = frozenset(RESOURCE_TYPES)
 _PERMISSION_TYPES = frozenset(PERMISSION_TYPES)
 
@@ -20,6 +27,7 @@ _PERMISSION_TYPES = frozenset(PERMISSION_TYPES)
 class Reason(StrEnum):
     MISSING_INPUT = "missing_input"
     INVALID_INPUT = "invalid_input"
+    ADDRESSED_TO_PRINCIPAL = "addressed_to_principal"
     DENIED_ACCOUNT = "denied_account"
     DENIED_OU = "denied_ou"
     ORG_LOOKUP_FAILED = "org_lookup_failed"
@@ -43,8 +51,55 @@ def _non_matching(policy: Policy, reason: Reason, field: str, detail: str) -> De
     return Decision(_ACTION_FOR[policy.non_matching_action], _CODE[reason], field, detail)
 
 
-def _is_account(value: str) -> bool:
-    return len(value) == 12 and value.isascii() and value.isdigit()
+def _wrong_type(invitation: Invitation, field: str, value: object) -> Decision | None:
+    """invalid_input when ``field`` held something other than a string (or null)."""
+    for member, bad in invitation.malformed:
+        if member == field:
+            return _ignore(Reason.INVALID_INPUT, field, f"{field} {bad} is not a string")
+    if value is not None and not isinstance(value, str):  # an Invitation built by hand
+        return _ignore(Reason.INVALID_INPUT, field, f"{field} {shown(value)} is not a string")
+    return None
+
+
+def _check_identity(invitation: Invitation) -> Decision | None:
+    """Rules 1 and 2: the id, the recipient and the sharer, before any policy rule."""
+    inv_id = invitation.share_invitation_id
+    wrong = _wrong_type(invitation, "ShareInvitationId", inv_id)
+    if wrong is not None:
+        return wrong
+    if inv_id is None:
+        return _ignore(Reason.MISSING_INPUT, "ShareInvitationId", "invitation has no id")
+    if not _INVITATION_ID.fullmatch(inv_id):
+        return _ignore(Reason.INVALID_INPUT, "ShareInvitationId", f"invitation id {shown(inv_id)} is not 32 hex digits")
+
+    # A missing SharedWith is taken as an account invitation: the rules below still check the sharer,
+    # the type and the permission, and an invitation that is not ours would only fail to update.
+    recipient = invitation.shared_with
+    wrong = _wrong_type(invitation, "SharedWith", recipient)
+    if wrong is not None:
+        return wrong
+    if recipient is not None and not _ACCOUNT_ID.fullmatch(recipient):
+        if len(recipient) <= _MAX_PRINCIPAL_LENGTH and _IAM_PRINCIPAL.fullmatch(recipient):
+            return _ignore(
+                Reason.ADDRESSED_TO_PRINCIPAL,
+                "SharedWith",
+                f"invitation is addressed to {recipient}, not to the account: only that principal answers it",
+            )
+        return _ignore(
+            Reason.INVALID_INPUT,
+            "SharedWith",
+            f"recipient {shown(recipient)} is not a 12-digit account id or an IAM user or role ARN",
+        )
+
+    sharer = invitation.shared_by
+    wrong = _wrong_type(invitation, "SharedBy", sharer)
+    if wrong is not None:
+        return wrong
+    if sharer is None:
+        return _ignore(Reason.MISSING_INPUT, "SharedBy", "invitation names no sharer")
+    if not _ACCOUNT_ID.fullmatch(sharer):
+        return _ignore(Reason.INVALID_INPUT, "SharedBy", f"sharer {shown(sharer)} is not a 12-digit account id")
+    return None
 
 
 def _unknown_ancestry(ancestry: OrgAncestry | None) -> str:
@@ -55,15 +110,11 @@ def _unknown_ancestry(ancestry: OrgAncestry | None) -> str:
 
 def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None = None) -> Decision:
     """What to do with this invitation, exactly as ListShareInvitations returned it."""
-    inv_id, sharer = invitation.share_invitation_id, invitation.shared_by
-    if inv_id is None:
-        return _ignore(Reason.MISSING_INPUT, "ShareInvitationId", "invitation has no id")
-    if not isinstance(inv_id, str) or not _INVITATION_ID.match(inv_id):
-        return _ignore(Reason.INVALID_INPUT, "ShareInvitationId", f"invitation id {inv_id!r} is malformed")
-    if sharer is None:
-        return _ignore(Reason.MISSING_INPUT, "SharedBy", "invitation names no sharer")
-    if not isinstance(sharer, str) or not _is_account(sharer):
-        return _ignore(Reason.INVALID_INPUT, "SharedBy", f"sharer {sharer!r} is not a 12-digit account id")
+    unusable = _check_identity(invitation)
+    if unusable is not None:
+        return unusable
+    sharer = invitation.shared_by
+    assert sharer is not None  # _check_identity answered otherwise
 
     if sharer in policy.denied_accounts:
         return Decision(
@@ -87,10 +138,13 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
             )
 
     rtype = invitation.resource_type
+    wrong = _wrong_type(invitation, "ShareResourceType", rtype)
+    if wrong is not None:
+        return wrong
     if rtype is None:
         return _ignore(Reason.MISSING_INPUT, "ShareResourceType", "invitation has no resource type")
     if rtype not in _RESOURCE_TYPES:
-        return _ignore(Reason.INVALID_INPUT, "ShareResourceType", f"resource type {rtype!r} is unknown")
+        return _ignore(Reason.INVALID_INPUT, "ShareResourceType", f"resource type {shown(rtype)} is unknown")
     if rtype not in policy.allowed_resource_types:
         return _non_matching(
             policy,
@@ -99,9 +153,14 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
             f"resource type {rtype} is not in AllowedResourceTypes",
         )
 
-    permission = invitation.permission_type or "READONLY"
-    if permission not in _PERMISSION_TYPES:
-        return _ignore(Reason.INVALID_INPUT, "PermissionType", f"permission {permission!r} is unknown")
+    permission = invitation.permission_type
+    wrong = _wrong_type(invitation, "PermissionType", permission)
+    if wrong is not None:
+        return wrong
+    if permission is None:
+        permission = "READONLY"  # lenses, profiles and templates are shared without a permission
+    elif permission not in _PERMISSION_TYPES:
+        return _ignore(Reason.INVALID_INPUT, "PermissionType", f"permission {shown(permission)} is unknown")
     if permission not in policy.allowed_permission_types:
         return _non_matching(
             policy,
