@@ -14,7 +14,6 @@ from enum import StrEnum
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy, shown
 
 _INVITATION_ID = re.compile(r"[0-9a-f]{32}")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # arn:<partition>:iam::<account>:user/<path/name> or role/<path/name>. IAM names: ASCII letters, digits, +=,.@_-
 _IAM_PRINCIPAL = re.compile(
     r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:(?:user|role)/(?:[A-Za-z0-9+=,.@_-]{1,512}/){0,64}[A-Za-z0-9+=,.@_-]{1,128}"
@@ -51,34 +50,47 @@ def _non_matching(policy: Policy, reason: Reason, field: str, detail: str) -> De
     return Decision(_ACTION_FOR[policy.non_matching_action], _CODE[reason], field, detail)
 
 
-def _wrong_type(invitation: Invitation, field: str, value: object) -> Decision | None:
-    """invalid_input when ``field`` held something other than a string (or null)."""
+def _is_account(value: str) -> bool:
+    """Exactly 12 ASCII digits: ``re.fullmatch("[0-9]{12}")`` at a third of the cost (evaluate runs per
+    invitation). ``isascii()`` comes first because ``isdigit()`` alone takes every Unicode digit."""
+    return len(value) == 12 and value.isascii() and value.isdigit()
+
+
+def _wrong_type(invitation: Invitation, field: str) -> Decision | None:
+    """invalid_input when the summary held ``field`` as something other than a string (see from_summary)."""
     for member, bad in invitation.malformed:
         if member == field:
             return _ignore(Reason.INVALID_INPUT, field, f"{field} {bad} is not a string")
-    if value is not None and not isinstance(value, str):  # an Invitation built by hand
-        return _ignore(Reason.INVALID_INPUT, field, f"{field} {shown(value)} is not a string")
     return None
 
 
+def _not_a_string(field: str, value: object) -> Decision:
+    """invalid_input for a non-string field in an Invitation built by hand rather than by from_summary."""
+    return _ignore(Reason.INVALID_INPUT, field, f"{field} {shown(value)} is not a string")
+
+
 def _check_identity(invitation: Invitation) -> Decision | None:
-    """Rules 1 and 2: the id, the recipient and the sharer, before any policy rule."""
+    """Rules 1 to 3: the id, the recipient and the sharer, before any policy rule."""
     inv_id = invitation.share_invitation_id
-    wrong = _wrong_type(invitation, "ShareInvitationId", inv_id)
-    if wrong is not None:
-        return wrong
     if inv_id is None:
-        return _ignore(Reason.MISSING_INPUT, "ShareInvitationId", "invitation has no id")
+        return _wrong_type(invitation, "ShareInvitationId") or _ignore(
+            Reason.MISSING_INPUT, "ShareInvitationId", "invitation has no id"
+        )
+    if not isinstance(inv_id, str):
+        return _not_a_string("ShareInvitationId", inv_id)
     if not _INVITATION_ID.fullmatch(inv_id):
         return _ignore(Reason.INVALID_INPUT, "ShareInvitationId", f"invitation id {shown(inv_id)} is not 32 hex digits")
 
     # A missing SharedWith is taken as an account invitation: the rules below still check the sharer,
     # the type and the permission, and an invitation that is not ours would only fail to update.
     recipient = invitation.shared_with
-    wrong = _wrong_type(invitation, "SharedWith", recipient)
-    if wrong is not None:
-        return wrong
-    if recipient is not None and not _ACCOUNT_ID.fullmatch(recipient):
+    if recipient is None:
+        wrong = _wrong_type(invitation, "SharedWith")
+        if wrong is not None:
+            return wrong
+    elif not isinstance(recipient, str):
+        return _not_a_string("SharedWith", recipient)
+    elif not _is_account(recipient):
         if len(recipient) <= _MAX_PRINCIPAL_LENGTH and _IAM_PRINCIPAL.fullmatch(recipient):
             return _ignore(
                 Reason.ADDRESSED_TO_PRINCIPAL,
@@ -92,12 +104,13 @@ def _check_identity(invitation: Invitation) -> Decision | None:
         )
 
     sharer = invitation.shared_by
-    wrong = _wrong_type(invitation, "SharedBy", sharer)
-    if wrong is not None:
-        return wrong
     if sharer is None:
-        return _ignore(Reason.MISSING_INPUT, "SharedBy", "invitation names no sharer")
-    if not _ACCOUNT_ID.fullmatch(sharer):
+        return _wrong_type(invitation, "SharedBy") or _ignore(
+            Reason.MISSING_INPUT, "SharedBy", "invitation names no sharer"
+        )
+    if not isinstance(sharer, str):
+        return _not_a_string("SharedBy", sharer)
+    if not _is_account(sharer):
         return _ignore(Reason.INVALID_INPUT, "SharedBy", f"sharer {shown(sharer)} is not a 12-digit account id")
     return None
 
@@ -138,11 +151,12 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
             )
 
     rtype = invitation.resource_type
-    wrong = _wrong_type(invitation, "ShareResourceType", rtype)
-    if wrong is not None:
-        return wrong
     if rtype is None:
-        return _ignore(Reason.MISSING_INPUT, "ShareResourceType", "invitation has no resource type")
+        return _wrong_type(invitation, "ShareResourceType") or _ignore(
+            Reason.MISSING_INPUT, "ShareResourceType", "invitation has no resource type"
+        )
+    if not isinstance(rtype, str):
+        return _not_a_string("ShareResourceType", rtype)
     if rtype not in _RESOURCE_TYPES:
         return _ignore(Reason.INVALID_INPUT, "ShareResourceType", f"resource type {shown(rtype)} is unknown")
     if rtype not in policy.allowed_resource_types:
@@ -154,11 +168,13 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
         )
 
     permission = invitation.permission_type
-    wrong = _wrong_type(invitation, "PermissionType", permission)
-    if wrong is not None:
-        return wrong
     if permission is None:
+        wrong = _wrong_type(invitation, "PermissionType")
+        if wrong is not None:
+            return wrong
         permission = "READONLY"  # lenses, profiles and templates are shared without a permission
+    elif not isinstance(permission, str):
+        return _not_a_string("PermissionType", permission)
     elif permission not in _PERMISSION_TYPES:
         return _ignore(Reason.INVALID_INPUT, "PermissionType", f"permission {shown(permission)} is unknown")
     if permission not in policy.allowed_permission_types:

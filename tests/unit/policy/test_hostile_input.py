@@ -346,10 +346,21 @@ def test_a_wrong_type_in_a_decision_field_is_invalid_input_naming_it(field: str,
     assert field in decision.detail and repr(bad) in decision.detail
 
 
-def test_a_wrong_type_in_a_hand_built_invitation_is_invalid_input_too() -> None:
-    broken = inv()._replace(shared_by=[TRUSTED])  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("attribute", "field"),
+    [
+        ("share_invitation_id", "ShareInvitationId"),
+        ("shared_with", "SharedWith"),
+        ("shared_by", "SharedBy"),
+        ("resource_type", "ShareResourceType"),
+        ("permission_type", "PermissionType"),
+    ],
+)
+def test_a_wrong_type_in_a_hand_built_invitation_is_invalid_input_too(attribute: str, field: str) -> None:
+    broken = inv()._replace(**{attribute: ["x"]})
     decision = evaluate(Policy(allowed_accounts=frozenset({TRUSTED})), broken)
-    assert (decision.action, decision.reason, decision.field) == (Action.IGNORE, Reason.INVALID_INPUT, "SharedBy")
+    assert (decision.action, decision.reason, decision.field) == (Action.IGNORE, Reason.INVALID_INPUT, field)
+    assert "['x']" in decision.detail
 
 
 def test_a_huge_value_is_named_but_cut_short() -> None:
