@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from policy import Policy, PolicyConfigError, load_policy
-from policy.config import ASCII_SPACE
+from policy.config import ASCII_SPACE, non_ascii_note
 
 # All matched with fullmatch. IAM names: ASCII letters, digits and +=,.@_- ; a path is /segment/.../
 _PARTITION = r"aws(?:-[a-z]+)*"
@@ -61,7 +61,7 @@ def _number(
         kind = (
             "a whole number (ASCII digits 0-9)" if integer else "a number (ASCII digits 0-9, an optional decimal point)"
         )
-        problems.append(f"{name}: {raw!r} is not {kind}")
+        problems.append(f"{name}: {raw!r} is not {kind}{non_ascii_note(raw)}")
         return default
     value = int(raw) if integer else float(raw)
     if not low <= value <= high:
@@ -75,7 +75,7 @@ def _arn(env: Mapping[str, str], name: str, pattern: re.Pattern[str], kind: str,
     if not raw:
         return None
     if len(raw) > _MAX_ARN_LENGTH or not pattern.fullmatch(raw):
-        problems.append(f"{name}: {raw!r} is not {kind}")
+        problems.append(f"{name}: {raw!r} is not {kind}{non_ascii_note(raw)}")
         return None
     return raw
 

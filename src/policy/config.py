@@ -38,7 +38,16 @@ class ConfigIssue(NamedTuple):
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.variable}: {self.value!r} {self.problem}"
+        return f"{self.variable}: {self.value!r} {self.problem}{non_ascii_note(self.value)}"
+
+
+def non_ascii_note(value: str) -> str:
+    """Names the non-ASCII characters of a refused value, which a reader may not see: "; it holds non-ASCII U+0131"."""
+    if value.isascii():
+        return ""
+    odd = sorted({c for c in value if not c.isascii()})
+    shown = ", ".join(f"U+{ord(c):04X}" for c in odd[:5]) + (", ..." if len(odd) > 5 else "")
+    return f"; it holds non-ASCII {shown}"
 
 
 class PolicyConfigError(ValueError):
@@ -88,7 +97,7 @@ def _accounts(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> f
         elif item.startswith("arn:"):
             issues.append(ConfigIssue(name, item, "is an ARN; give the 12-digit account id"))
         else:
-            issues.append(ConfigIssue(name, item, "is not a 12-digit AWS account id (ASCII digits 0-9)"))
+            issues.append(ConfigIssue(name, item, "is not a 12-digit AWS account id"))
     return frozenset(found)
 
 

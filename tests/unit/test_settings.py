@@ -176,3 +176,12 @@ def test_arns_are_ascii_and_whole(name: str, value: str) -> None:
 )
 def test_real_arns_are_accepted(name: str, value: str) -> None:
     assert load_settings({**BASE, name: f" {value}\n"})._asdict()[name.lower()] == value
+
+
+def test_errors_name_the_invisible_characters() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({**BASE, "MAX_WORKERS": "\uff11\uff12", "ORGANIZATIONS_ROLE_ARN": ROLE + "\u00a0x"})
+    assert caught.value.problems == [
+        f"ORGANIZATIONS_ROLE_ARN: {ROLE + chr(0xA0) + 'x'!r} is not an IAM role ARN; it holds non-ASCII U+00A0",
+        "MAX_WORKERS: '\uff11\uff12' is not a whole number (ASCII digits 0-9); it holds non-ASCII U+FF11, U+FF12",
+    ]

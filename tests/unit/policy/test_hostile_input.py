@@ -75,6 +75,22 @@ def test_the_reported_fullwidth_denied_account_is_refused() -> None:
     refused("DENIED_SOURCE_ACCOUNTS", "\uff15" * 12)  # the reproduction: fullwidth 5s
 
 
+def test_an_error_names_the_invisible_characters() -> None:
+    with pytest.raises(PolicyConfigError) as err:
+        load_policy(
+            {"ALLOWED_PERMISSION_TYPES": "contr\u0131butor", "DENIED_SOURCE_ACCOUNTS": "\uff15" * 11 + "\u0665"}
+        )
+    assert str(err.value).splitlines()[1:] == [
+        "  - DENIED_SOURCE_ACCOUNTS: '\uff15\uff15\uff15\uff15\uff15\uff15\uff15\uff15\uff15\uff15\uff15\u0665' "
+        "is not a 12-digit AWS account id; it holds non-ASCII U+0665, U+FF15",
+        "  - ALLOWED_PERMISSION_TYPES: 'contr\u0131butor' is not one of READONLY, CONTRIBUTOR; "
+        "it holds non-ASCII U+0131",
+    ]
+    with pytest.raises(PolicyConfigError) as err:
+        load_policy({"DRY_RUN": "".join(map(chr, range(0x2006, 0x1FFF, -1))) + "x"})  # seven Unicode spaces
+    assert str(err.value).endswith("it holds non-ASCII U+2000, U+2001, U+2002, U+2003, U+2004, ...")
+
+
 def test_every_unicode_digit_is_refused_by_every_id_variable() -> None:
     digits = unicode_digits()
     assert len(digits) > 700 and "\uff15" in digits and "\u0665" in digits  # fullwidth 5, Arabic-Indic 5
