@@ -207,6 +207,9 @@ def test_unicode_spaces_are_not_trimmed_but_named(space: str) -> None:
 def test_ascii_whitespace_around_values_is_trimmed() -> None:
     policy = load_policy({"ALLOWED_SOURCE_ACCOUNTS": f"\t{TRUSTED}\n", "DRY_RUN": " true\n"})
     assert policy.allowed_accounts == {TRUSTED} and policy.dry_run
+    refused("ALLOWED_SOURCE_ACCOUNTS", f"{TRUSTED}\nx")  # inside an item, a newline is not trimmed
+    refused("DENIED_SOURCE_OUS", "r-ab12\nr-cd34")
+    refused("NON_MATCHING_ACTION", "REJECT\nIGNORE")
 
 
 @pytest.mark.parametrize(
