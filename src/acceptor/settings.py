@@ -1,7 +1,9 @@
 """Runtime settings, parsed once from the environment into a typed model.
 
 Policy variables are parsed by ``policy.config``; this module adds the operational ones and reports
-every problem at once, each naming the variable and the bad value.
+every problem at once, each naming the variable and the bad value. Like the policy, every value is
+matched whole against ASCII classes: numbers are plain decimals (no fullwidth or other non-ASCII digits,
+``"1_000"``, ``"1e3"``, ``"nan"`` or ``"inf"``, all of which Python's ``int``/``float`` accept).
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from policy import Policy, PolicyConfigError, load_policy
+from policy.config import ASCII_SPACE, non_ascii_note
 
-_ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_TOPIC_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
+# All matched with fullmatch. IAM names: ASCII letters, digits and +=,.@_- ; a path is /segment/.../
+_PARTITION = r"aws(?:-[a-z]+)*"
+_ROLE_ARN = re.compile(
+    rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role/(?:[A-Za-z0-9+=,.@_-]{{1,512}}/){{0,64}}[A-Za-z0-9+=,.@_-]{{1,64}}"
+)
+_TOPIC_ARN = re.compile(rf"arn:{_PARTITION}:sns:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}")
+_MAX_ARN_LENGTH = 2048
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
 class ConfigurationError(ValueError):
@@ -44,19 +54,30 @@ def _number(
     *,
     integer: bool = False,
 ) -> float:
-    raw = env.get(name, "").strip()
+    raw = env.get(name, "").strip(ASCII_SPACE)
     if not raw:
         return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        problems.append(f"{name}: {raw!r} is not {kind}")
+    if not (_INTEGER if integer else _DECIMAL).fullmatch(raw):
+        kind = (
+            "a whole number (ASCII digits 0-9)" if integer else "a number (ASCII digits 0-9, an optional decimal point)"
+        )
+        problems.append(f"{name}: {raw!r} is not {kind}{non_ascii_note(raw)}")
         return default
+    value = int(raw) if integer else float(raw)
     if not low <= value <= high:
         problems.append(f"{name}: {raw!r} is outside {low:g}..{high:g}")
         return default
     return value
+
+
+def _arn(env: Mapping[str, str], name: str, pattern: re.Pattern[str], kind: str, problems: list[str]) -> str | None:
+    raw = env.get(name, "").strip(ASCII_SPACE)
+    if not raw:
+        return None
+    if len(raw) > _MAX_ARN_LENGTH or not pattern.fullmatch(raw):
+        problems.append(f"{name}: {raw!r} is not {kind}{non_ascii_note(raw)}")
+        return None
+    return raw
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -68,12 +89,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     except PolicyConfigError as err:
         problems.extend(str(issue) for issue in err.errors)
 
-    role_arn = env.get("ORGANIZATIONS_ROLE_ARN", "").strip() or None
-    if role_arn and not _ROLE_ARN.match(role_arn):
-        problems.append(f"ORGANIZATIONS_ROLE_ARN: {role_arn!r} is not an IAM role ARN")
-    topic_arn = env.get("NOTIFICATION_TOPIC_ARN", "").strip() or None
-    if topic_arn and not _TOPIC_ARN.match(topic_arn):
-        problems.append(f"NOTIFICATION_TOPIC_ARN: {topic_arn!r} is not an SNS topic ARN")
+    role_arn = _arn(env, "ORGANIZATIONS_ROLE_ARN", _ROLE_ARN, "an IAM role ARN", problems)
+    topic_arn = _arn(env, "NOTIFICATION_TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN", problems)
 
     ttl = _number(env, "ORG_CACHE_TTL_SECONDS", 900.0, 0, 86_400, problems)
     workers = _number(env, "MAX_WORKERS", 4, 1, 64, problems, integer=True)
@@ -81,8 +98,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     attempts = _number(env, "HINT_LOOKUP_ATTEMPTS", 2, 1, 10, problems, integer=True)
 
     # Read from the raw environment so that this is reported even when the policy itself failed to parse.
-    names = [n for n in ("ALLOWED_SOURCE_OUS", "DENIED_SOURCE_OUS") if env.get(n, "").strip(" ,")]
-    if names and not role_arn:
+    names = [n for n in ("ALLOWED_SOURCE_OUS", "DENIED_SOURCE_OUS") if env.get(n, "").strip(ASCII_SPACE + ",")]
+    if names and not env.get("ORGANIZATIONS_ROLE_ARN", "").strip(ASCII_SPACE):
         problems.append(
             f"{' and '.join(names)} set but ORGANIZATIONS_ROLE_ARN is empty: OU rules need the "
             "read-only Organizations role (templates/org-lookup-role.yaml)"

@@ -1,6 +1,9 @@
 """Parse the allowlist from environment-style variables into a validated ``Policy``.
 
 Every problem is collected and reported at once, each naming the variable and the bad value.
+Values are parsed as hostile input: ASCII character classes matched against the whole value, words
+compared only after checking they are ASCII (``"pro\\ufb01le".upper() == "PROFILE"``), and a list that holds
+only separators is an error rather than the default.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from typing import NamedTuple
 
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, NonMatchingAction, Policy
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-OU_OR_ROOT_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+# Always used with fullmatch: ``$`` would accept a trailing newline, ``\d`` any Unicode digit.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+OU_OR_ROOT_ID = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}")
+# What str.strip() would remove, without the Unicode spaces (a no-break space is part of a bad value).
+ASCII_SPACE = " \t\n\r\x0b\x0c"
 
 VARIABLES = (
     "ALLOWED_SOURCE_ACCOUNTS",
@@ -32,7 +38,16 @@ class ConfigIssue(NamedTuple):
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.variable}: {self.value!r} {self.problem}"
+        return f"{self.variable}: {self.value!r} {self.problem}{non_ascii_note(self.value)}"
+
+
+def non_ascii_note(value: str) -> str:
+    """Names the non-ASCII characters of a refused value, which a reader may not see: "; it holds non-ASCII U+0131"."""
+    if value.isascii():
+        return ""
+    odd = sorted({c for c in value if not c.isascii()})
+    shown = ", ".join(f"U+{ord(c):04X}" for c in odd[:5]) + (", ..." if len(odd) > 5 else "")
+    return f"; it holds non-ASCII {shown}"
 
 
 class PolicyConfigError(ValueError):
@@ -43,19 +58,41 @@ class PolicyConfigError(ValueError):
         super().__init__("invalid policy configuration:\n" + "\n".join(f"  - {e}" for e in errors))
 
 
-def _items(raw: str) -> list[str]:
+def _raw(env: Mapping[str, str], name: str) -> str:
+    return (env.get(name) or "").strip(ASCII_SPACE)
+
+
+def _items(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> list[str]:
+    """The trimmed, deduplicated items of a comma-separated variable; [] when it is unset or blank.
+
+    A value made only of separators (``",,"``, ``" , "``) is reported: it looks like an attempt at a
+    list, and taking it as "unset" would silently give the default (for types: every type).
+    """
+    raw = _raw(env, name)
     seen: dict[str, None] = {}
     for item in raw.split(","):
-        item = item.strip()
+        item = item.strip(ASCII_SPACE)
         if item:
             seen.setdefault(item, None)
+    if raw and not seen:
+        issues.append(
+            ConfigIssue(name, env.get(name) or "", "holds only separators; leave it empty to use the default")
+        )
     return list(seen)
+
+
+def _word(raw: str, allowed: tuple[str, ...]) -> str | None:
+    """``raw`` as one of ``allowed`` (upper case), ignoring ASCII case only; None when it is not one."""
+    if not raw.isascii():  # "contr\u0131butor".upper() == "CONTRIBUTOR" (dotless i)
+        return None
+    word = raw.upper()
+    return word if word in allowed else None
 
 
 def _accounts(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> frozenset[str]:
     found = set()
-    for item in _items(env.get(name) or ""):
-        if ACCOUNT_ID.match(item):
+    for item in _items(env, name, issues):
+        if ACCOUNT_ID.fullmatch(item):
             found.add(item)
         elif item.startswith("arn:"):
             issues.append(ConfigIssue(name, item, "is an ARN; give the 12-digit account id"))
@@ -66,8 +103,8 @@ def _accounts(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> f
 
 def _org_ids(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> frozenset[str]:
     found = set()
-    for item in _items(env.get(name) or ""):
-        if OU_OR_ROOT_ID.match(item):
+    for item in _items(env, name, issues):
+        if OU_OR_ROOT_ID.fullmatch(item):
             found.add(item)
         elif item.startswith("arn:"):
             issues.append(ConfigIssue(name, item, "is an ARN; give the OU id (ou-...) or root id (r-...)"))
@@ -79,38 +116,41 @@ def _org_ids(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> fr
 def _choices(
     env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: frozenset[str], issues: list[ConfigIssue]
 ) -> frozenset[str]:
-    items = _items(env.get(name) or "")
+    items = _items(env, name, issues)
     if not items:
-        return default
+        return default  # unset or blank; a separator-only value was reported by _items
     found = set()
     for item in items:
-        if item.upper() in allowed:
-            found.add(item.upper())
+        word = _word(item, allowed)
+        if word is not None:
+            found.add(word)
         else:
             issues.append(ConfigIssue(name, item, f"is not one of {', '.join(allowed)}"))
     return frozenset(found)
 
 
 def _bool(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> bool:
-    raw = (env.get(name) or "").strip()
-    if not raw or raw.lower() == "false":
+    raw = _raw(env, name)
+    if not raw:
         return False
-    if raw.lower() == "true":
-        return True
-    issues.append(ConfigIssue(name, raw, "is not true or false"))
-    return False
+    word = _word(raw, ("TRUE", "FALSE"))
+    if word is None:
+        issues.append(ConfigIssue(name, raw, "is not true or false"))
+        return False
+    return word == "TRUE"
 
 
 def load_policy(env: Mapping[str, str]) -> Policy:
     """Build the policy from these variables (unset or empty means the default)."""
     issues: list[ConfigIssue] = []
-    raw_action = (env.get("NON_MATCHING_ACTION") or "").strip()
+    raw_action = _raw(env, "NON_MATCHING_ACTION")
     non_matching = NonMatchingAction.IGNORE
     if raw_action:
-        try:
-            non_matching = NonMatchingAction(raw_action.upper())
-        except ValueError:
+        word = _word(raw_action, tuple(NonMatchingAction))
+        if word is None:
             issues.append(ConfigIssue("NON_MATCHING_ACTION", raw_action, "is not IGNORE or REJECT"))
+        else:
+            non_matching = NonMatchingAction(word)
     policy = Policy(
         allowed_accounts=_accounts(env, "ALLOWED_SOURCE_ACCOUNTS", issues),
         allowed_ous=_org_ids(env, "ALLOWED_SOURCE_OUS", issues),

@@ -5,6 +5,8 @@ Pure Python: nothing under ``policy`` imports boto3 or reads the environment.
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -26,6 +28,28 @@ _ID_FIELD = {
 }
 
 
+# The members the decision reads; a value of any other type than str is recorded in ``malformed``.
+DECISION_FIELDS: tuple[str, ...] = (
+    "ShareInvitationId",
+    "SharedBy",
+    "SharedWith",
+    "ShareResourceType",
+    "PermissionType",
+)
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlevel = 2
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+_SHOWN_LENGTH = 100
+
+
+def shown(value: object) -> str:
+    """A repr of an input value for a log line, at most 100 characters (long strings and lists are cut)."""
+    text = _REPR.repr(value)
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 3] + "..."
+
+
 class Action(StrEnum):
     ACCEPT = "ACCEPT"
     REJECT = "REJECT"
@@ -40,7 +64,10 @@ class NonMatchingAction(StrEnum):
 class Invitation(NamedTuple):
     """One ShareInvitationSummary, exactly as ListShareInvitations returned it.
 
-    Fields the API did not return are None; the policy never fills them in.
+    Every field is a ``str`` or None. Members the API did not return are None; the policy never fills
+    them in. A decision member of another JSON type (a list, a number, an object...) is None here and
+    listed in ``malformed`` as ``(member, shown value)``, so that ``evaluate`` answers ``invalid_input``
+    for it; a name or id member of another type is simply None (they are only logged).
     """
 
     share_invitation_id: str | None
@@ -50,20 +77,35 @@ class Invitation(NamedTuple):
     permission_type: str | None
     resource_name: str | None
     resource_id: str | None
+    malformed: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_summary(cls, summary: dict[str, Any]) -> Invitation:
-        resource_type = summary.get("ShareResourceType")
-        name_field = _NAME_FIELD.get(resource_type or "")
-        id_field = _ID_FIELD.get(resource_type or "")
+    def from_summary(cls, summary: object) -> Invitation:
+        """Read one summary; never raises. Anything but a JSON object reads as a summary with no members."""
+        members: Mapping[Any, Any] = summary if isinstance(summary, Mapping) else {}
+        malformed: list[tuple[str, str]] = []
+        decided: dict[str, str | None] = {}
+        for field in DECISION_FIELDS:
+            value = members.get(field)
+            if value is None or isinstance(value, str):
+                decided[field] = value
+            else:
+                decided[field] = None
+                malformed.append((field, shown(value)))
+        resource_type = decided["ShareResourceType"] or ""
+        name_field = _NAME_FIELD.get(resource_type)
+        id_field = _ID_FIELD.get(resource_type)
+        name = members.get(name_field) if name_field else None
+        ident = members.get(id_field) if id_field else None
         return cls(
-            share_invitation_id=summary.get("ShareInvitationId"),
-            shared_by=summary.get("SharedBy"),
-            shared_with=summary.get("SharedWith"),
-            resource_type=resource_type,
-            permission_type=summary.get("PermissionType"),
-            resource_name=summary.get(name_field) if name_field else None,
-            resource_id=summary.get(id_field) if id_field else None,
+            share_invitation_id=decided["ShareInvitationId"],
+            shared_by=decided["SharedBy"],
+            shared_with=decided["SharedWith"],
+            resource_type=decided["ShareResourceType"],
+            permission_type=decided["PermissionType"],
+            resource_name=name if isinstance(name, str) else None,
+            resource_id=ident if isinstance(ident, str) else None,
+            malformed=tuple(malformed),
         )
 
 

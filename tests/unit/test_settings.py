@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acceptor.settings import ConfigurationError, load_settings
+from tests.unit.policy.hostile import fullwidth, unicode_digits
 
 BASE = {"ALLOWED_SOURCE_ACCOUNTS": "222222222222"}
 ROLE = "arn:aws:iam::999999999999:role/wa-share-acceptor-org-lookup"
@@ -90,4 +91,97 @@ def test_ou_rules_need_the_role_and_name_both_variables() -> None:
         load_settings({"ALLOWED_SOURCE_OUS": "r-ab12", "DENIED_SOURCE_OUS": "ou-ab12-abcdefgh"})
     ok = load_settings({"ALLOWED_SOURCE_OUS": "r-ab12", "ORGANIZATIONS_ROLE_ARN": ROLE})
     assert ok.policy.allowed_ous == {"r-ab12"}
-    assert load_settings({"ALLOWED_SOURCE_OUS": " , "}).organizations_role_arn is None  # empty list: no OU rule
+    assert load_settings({"ALLOWED_SOURCE_OUS": "  "}).organizations_role_arn is None  # blank: no OU rule
+    with pytest.raises(ConfigurationError) as caught:  # separators only: an error, and no role demanded
+        load_settings({"ALLOWED_SOURCE_OUS": " , "})
+    assert caught.value.problems == [
+        "ALLOWED_SOURCE_OUS: ' , ' holds only separators; leave it empty to use the default"
+    ]
+
+
+# ---------------------------------------------------------------- hostile values
+
+NUMBERS = ("ORG_CACHE_TTL_SECONDS", "MAX_WORKERS", "SAFETY_MARGIN_SECONDS", "HINT_LOOKUP_ATTEMPTS")
+TOPIC = "arn:aws:sns:eu-west-1:111111111111:wa-share-acceptor"
+
+
+def refused(name: str, value: str) -> None:
+    """load_settings refuses this value, with exactly one problem that names the variable and the value."""
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({**BASE, name: value})
+    assert caught.value.problems == [p for p in caught.value.problems if p.startswith(f"{name}: {value!r} ")]
+    assert len(caught.value.problems) == 1, caught.value.problems
+
+
+@pytest.mark.parametrize("name", NUMBERS)
+@pytest.mark.parametrize(
+    "value", ["\uff11\uff12", "\uff11.\uff15", "nan", "inf", "-inf", "1_000", "1e3", "+5", "0x10", "1.", ".5", "5 5"]
+)
+def test_numbers_are_plain_ascii_decimals(name: str, value: str) -> None:
+    """Python's int() and float() accept every one of these."""
+    refused(name, value)
+
+
+def test_python_would_have_taken_them() -> None:
+    assert int("\uff11\uff12") == 12 and float("\uff11.\uff15") == 1.5 and int("1_000") == 1000 and float("1e3") == 1000
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"), [("MAX_WORKERS", " 8\n", 8), ("SAFETY_MARGIN_SECONDS", "2.50", 2.5)]
+)
+def test_ascii_numbers_with_ascii_space_are_fine(name: str, value: str, expected: float) -> None:
+    assert load_settings({**BASE, name: value})._asdict()[name.lower()] == expected
+
+
+def test_every_unicode_digit_is_refused_by_every_setting() -> None:
+    digits = unicode_digits()
+    assert len(digits) > 700
+    for digit in digits:
+        for name in NUMBERS:
+            refused(name, "1" + digit)
+        refused("SAFETY_MARGIN_SECONDS", "1." + digit)
+        refused("ORGANIZATIONS_ROLE_ARN", ROLE.replace("999999999999", "99999999999" + digit))
+        refused("NOTIFICATION_TOPIC_ARN", TOPIC.replace("111111111111", digit + "11111111111"))
+        refused("NOTIFICATION_TOPIC_ARN", TOPIC.replace("west-1", "west-" + digit))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ORGANIZATIONS_ROLE_ARN", ROLE + "\u00e9"),  # \w took any Unicode letter
+        ("ORGANIZATIONS_ROLE_ARN", ROLE.replace("role/", "role/\u0131")),
+        ("ORGANIZATIONS_ROLE_ARN", "arn:aws:iam::999999999999:role/"),
+        ("ORGANIZATIONS_ROLE_ARN", "arn:aws:iam::999999999999:role/a//b"),
+        ("ORGANIZATIONS_ROLE_ARN", "arn:aws:iam::999999999999:role/x\nnot-an-arn"),
+        ("ORGANIZATIONS_ROLE_ARN", "arn:AWS:iam::999999999999:role/x"),
+        ("ORGANIZATIONS_ROLE_ARN", ROLE + "x" * 2048),
+        ("NOTIFICATION_TOPIC_ARN", TOPIC + "\u00e9"),
+        ("NOTIFICATION_TOPIC_ARN", TOPIC + ".fifo\nx"),
+        ("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:eu-west-1:111111111111:"),
+        ("NOTIFICATION_TOPIC_ARN", fullwidth(TOPIC)),
+    ],
+)
+def test_arns_are_ascii_and_whole(name: str, value: str) -> None:
+    refused(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ORGANIZATIONS_ROLE_ARN", "arn:aws-us-gov:iam::999999999999:role/service-role/wa+lookup=,.@_-1"),
+        ("ORGANIZATIONS_ROLE_ARN", "arn:aws-cn:iam::999999999999:role/a/b/c/lookup"),
+        ("NOTIFICATION_TOPIC_ARN", "arn:aws-iso-b:sns:us-isob-east-1:111111111111:Topic_1-x"),
+        ("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:ap-southeast-5:111111111111:t"),
+    ],
+)
+def test_real_arns_are_accepted(name: str, value: str) -> None:
+    assert load_settings({**BASE, name: f" {value}\n"})._asdict()[name.lower()] == value
+
+
+def test_errors_name_the_invisible_characters() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({**BASE, "MAX_WORKERS": "\uff11\uff12", "ORGANIZATIONS_ROLE_ARN": ROLE + "\u00a0x"})
+    assert caught.value.problems == [
+        f"ORGANIZATIONS_ROLE_ARN: {ROLE + chr(0xA0) + 'x'!r} is not an IAM role ARN; it holds non-ASCII U+00A0",
+        "MAX_WORKERS: '\uff11\uff12' is not a whole number (ASCII digits 0-9); it holds non-ASCII U+FF11, U+FF12",
+    ]

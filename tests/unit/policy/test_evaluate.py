@@ -16,13 +16,18 @@ OU_OK, OU_BAD, ROOT = "ou-ab12-allowedou", "ou-ab12-deniedouu", "r-ab12"
 ID = "0123456789abcdef0123456789abcdef"
 
 
+RECIPIENT = "999999999999"
+ROLE = f"arn:aws:iam::{RECIPIENT}:role/Reviewer"
+
+
 def inv(
     sharer: str | None = TRUSTED,
     rtype: str | None = "WORKLOAD",
     permission: str | None = "READONLY",
     inv_id: str | None = ID,
+    shared_with: str | None = RECIPIENT,
 ) -> Invitation:
-    return Invitation(inv_id, sharer, "999999999999", rtype, permission, "name", "id")
+    return Invitation(inv_id, sharer, shared_with, rtype, permission, "name", "id")
 
 
 BASE = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "DENIED_SOURCE_ACCOUNTS": DENIED})
@@ -40,6 +45,56 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
         (BASE, inv(inv_id=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareInvitationId"),
         (BASE, inv(inv_id="XYZ"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareInvitationId"),
         (BASE, inv(sharer=None), None, Action.IGNORE, Reason.MISSING_INPUT, "SharedBy"),
+        # addressed to an IAM principal: that principal's to answer, whatever the sharer
+        (BASE, inv(shared_with=ROLE), None, Action.IGNORE, Reason.ADDRESSED_TO_PRINCIPAL, "SharedWith"),
+        (BASE, inv(sharer=DENIED, shared_with=ROLE), None, Action.IGNORE, Reason.ADDRESSED_TO_PRINCIPAL, "SharedWith"),
+        (
+            REJECTING,
+            inv(sharer=OTHER, shared_with=f"arn:aws-us-gov:iam::{RECIPIENT}:user/team/alice"),
+            None,
+            Action.IGNORE,
+            Reason.ADDRESSED_TO_PRINCIPAL,
+            "SharedWith",
+        ),
+        (
+            OUS,
+            inv(sharer=OTHER, shared_with=ROLE),
+            FOUND_BAD,
+            Action.IGNORE,
+            Reason.ADDRESSED_TO_PRINCIPAL,
+            "SharedWith",
+        ),
+        (BASE, inv(sharer=None, shared_with=ROLE), None, Action.IGNORE, Reason.ADDRESSED_TO_PRINCIPAL, "SharedWith"),
+        # a missing recipient is an account invitation; anything else is invalid
+        (BASE, inv(shared_with=None), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
+        (BASE, inv(shared_with=""), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedWith"),
+        (BASE, inv(shared_with="o-abcdefghij"), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedWith"),
+        (BASE, inv(shared_with="ou-ab12-abcdefgh"), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedWith"),
+        (
+            BASE,
+            inv(shared_with=f"arn:aws:iam::{RECIPIENT}:root"),
+            None,
+            Action.IGNORE,
+            Reason.INVALID_INPUT,
+            "SharedWith",
+        ),
+        (
+            BASE,
+            inv(shared_with=f"arn:aws:sts::{RECIPIENT}:assumed-role/Reviewer/s"),
+            None,
+            Action.IGNORE,
+            Reason.INVALID_INPUT,
+            "SharedWith",
+        ),
+        (
+            BASE,
+            inv(shared_with=f"arn:aws:iam::{RECIPIENT}:role/"),
+            None,
+            Action.IGNORE,
+            Reason.INVALID_INPUT,
+            "SharedWith",
+        ),
+        (BASE, inv(sharer=DENIED, shared_with=""), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedWith"),
         (BASE, inv(sharer="11111111111"), None, Action.IGNORE, Reason.INVALID_INPUT, "SharedBy"),
         (BASE, inv(sharer=DENIED), None, Action.REJECT, Reason.DENIED_ACCOUNT, "SharedBy"),
         (BASE, inv(rtype=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareResourceType"),
@@ -70,6 +125,9 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
             "PermissionType",
         ),
         (BASE, inv(permission="ADMIN"), None, Action.IGNORE, Reason.INVALID_INPUT, "PermissionType"),
+        # an empty permission is not an absent one
+        (BASE, inv(permission=""), None, Action.IGNORE, Reason.INVALID_INPUT, "PermissionType"),
+        (BASE, inv(rtype=""), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareResourceType"),
         (BASE, inv(permission=None, rtype="LENS"), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
         (BASE, inv(), None, Action.ACCEPT, Reason.ALLOWED_ACCOUNT, "SharedBy"),
         (
@@ -176,9 +234,9 @@ invitations = st.builds(
     Invitation,
     share_invitation_id=st.one_of(st.just(ID), st.none(), st.text(max_size=4)),
     shared_by=st.one_of(accounts, st.none()),
-    shared_with=st.just("999999999999"),
+    shared_with=st.sampled_from([RECIPIENT, RECIPIENT, None, ROLE, ""]),
     resource_type=st.one_of(types, st.none(), st.just("STACK")),
-    permission_type=st.one_of(permissions, st.none(), st.just("ADMIN")),
+    permission_type=st.one_of(permissions, st.none(), st.just("ADMIN"), st.just("")),
     resource_name=st.just("n"),
     resource_id=st.just("i"),
 )
@@ -193,7 +251,10 @@ ancestries = st.one_of(
 def test_deny_always_wins(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
     decision = evaluate(policy, invitation, ancestry)
     well_formed = (
-        invitation.share_invitation_id == ID and invitation.shared_by is not None and len(invitation.shared_by) == 12
+        invitation.share_invitation_id == ID
+        and invitation.shared_by is not None
+        and len(invitation.shared_by) == 12
+        and invitation.shared_with in (RECIPIENT, None)
     )
     if well_formed and invitation.shared_by in policy.denied_accounts:
         assert decision.action is Action.REJECT
@@ -249,7 +310,20 @@ def test_accept_needs_an_allow_rule(policy: Policy, invitation: Invitation, ance
             ancestry is not None and ancestry.ancestors is not None and policy.allowed_ous & ancestry.ancestors
         )
         assert invitation.resource_type in policy.allowed_resource_types
-        assert (invitation.permission_type or "READONLY") in policy.allowed_permission_types
+        permission = "READONLY" if invitation.permission_type is None else invitation.permission_type
+        assert permission in policy.allowed_permission_types
+        assert invitation.shared_with in (RECIPIENT, None)
+
+
+@given(policies, invitations, ancestries)
+def test_an_invitation_to_a_principal_is_never_ours_to_answer(
+    policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None
+) -> None:
+    decision = evaluate(policy, invitation._replace(shared_with=ROLE), ancestry)
+    assert decision.action is Action.IGNORE
+    if invitation.share_invitation_id == ID:
+        assert (decision.reason, decision.field) == (Reason.ADDRESSED_TO_PRINCIPAL, "SharedWith")
+        assert ROLE in decision.detail
 
 
 @given(st.text(alphabet="0123456789", min_size=1, max_size=11))
