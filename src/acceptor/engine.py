@@ -10,6 +10,7 @@ worker that made it: a crash, a timeout or a failing neighbour loses no record.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,7 @@ from acceptor.wellarchitected import (
 )
 from policy import Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate
 
-ADDRESSED_TO_PRINCIPAL = "addressed_to_principal"
+_ACCOUNT = re.compile(r"[0-9]{12}")  # only well-formed sharers are looked up (evaluate refuses the rest)
 
 
 class Result(StrEnum):
@@ -404,7 +405,7 @@ class Acceptor:
         """Each sharer's place in the organization, looked up at most once per run."""
         if not self.policy.uses_ous:
             return {}
-        sharers = sorted({s for s in listed_sharers if isinstance(s, str) and s})
+        sharers = sorted({s for s in listed_sharers if isinstance(s, str) and _ACCOUNT.fullmatch(s)})
         if self._ancestry is None:
             return {s: OrgAncestry.failed("no Organizations lookup configured") for s in sharers}
         ancestry = self._ancestry
@@ -438,7 +439,9 @@ class Acceptor:
             ancestry = ancestries.get(sharer) if self.policy.uses_ous else None
             decision = evaluate(self.policy, inv, ancestry)
             if decision.action is Action.IGNORE:
-                pending = Result.FOR_PRINCIPAL if decision.reason == ADDRESSED_TO_PRINCIPAL else Result.LEFT_PENDING
+                pending = (
+                    Result.FOR_PRINCIPAL if decision.reason == Reason.ADDRESSED_TO_PRINCIPAL else Result.LEFT_PENDING
+                )
                 return Outcome(inv, decision, pending)
             if self.policy.dry_run:
                 return Outcome(inv, decision, Result.DRY_RUN)

@@ -453,3 +453,31 @@ def test_a_validation_error_for_an_invitation_still_listed_is_a_failure(sim: Sim
     [record] = run.decisions
     assert record["result"] == "failed" and record["error_code"] == "ValidationException"
     assert world.status(share) == "PENDING" and run.metrics["DecisionFailures"] == 1
+
+
+# ---------------------------------------------------------------- invitations addressed to a person
+
+
+def test_an_invitation_addressed_to_an_iam_user_is_left_to_that_user(sim: Simulator, world: World) -> None:
+    # Given shares to an IAM user of this account, from a trusted and from a denied sharer
+    alice = f"arn:aws:iam::{RECIPIENT}:user/alice"
+    trusted = world.workload(TRUSTED, "payments-api", "READONLY", to=alice)
+    denied = world.workload(DENIED, "vendor-portal", "READONLY", to=alice)
+    published: list[Any] = []
+
+    class Digest:
+        def notify(self, outcomes: list[Any], summary: Any, deadline: Any) -> None:
+            published.extend(outcomes)
+
+    comps = components(sim, {"NON_MATCHING_ACTION": "REJECT"}, notifier=Digest())
+    sim.reset_stats()
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps)
+    # Then neither is accepted nor rejected (the strict simulator would answer AccessDenied): they are alice's
+    assert world.status(trusted) == "PENDING" and world.status(denied) == "PENDING"
+    assert sim.stats.get("UpdateShareInvitation", 0) == 0
+    assert {r["reason"] for r in run.decisions} == {"addressed_to_principal"}
+    assert {r["result"] for r in run.decisions} == {"for_principal"}
+    # And they are counted, but are no failure, raise no alarm and stay out of the digest
+    assert run.metrics["InvitationsForPrincipals"] == 2
+    assert run.metrics["DecisionFailures"] == 0 and run.metrics.get("InvitationsIgnored", 0) == 0
+    assert run.result["status"] == "ok" and published == []
