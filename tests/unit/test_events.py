@@ -231,3 +231,150 @@ def test_fuzzed_share_event_fields_give_a_hint_only_when_well_formed(event: dict
         return
     assert len(hint.invitation_id) == 32
     assert event["source"] == "aws.wellarchitected"
+
+
+# Exact behaviour the broader tests above leave open: boundaries, the messages naming the bad value, and the
+# fields a hint or a message carries. Each input is built inside its test (never at import time).
+
+
+def _padded_to(event: dict[str, Any], size: int) -> dict[str, Any]:
+    """The event with a padding field that makes its serialized form exactly ``size`` bytes."""
+    event = {**event, "pad": ""}
+    event["pad"] = "x" * (size - len(json.dumps(event, default=str)))
+    assert len(json.dumps(event, default=str)) == size
+    return event
+
+
+def test_an_event_of_exactly_the_largest_size_is_accepted_one_byte_more_is_not() -> None:
+    share = _padded_to(load("share-workload.json"), MAX_EVENT_BYTES)
+    assert parse_share_event(share).invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    sweep = _padded_to(load("scheduled-sweep.json"), MAX_EVENT_BYTES)
+    assert parse_sweep_event(sweep) == sweep["id"]
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(_padded_to(load("share-workload.json"), MAX_EVENT_BYTES + 1))
+    assert err.value.reason == "oversized"
+    assert str(err.value) == f"event is {MAX_EVENT_BYTES + 1} bytes, more than {MAX_EVENT_BYTES}"
+
+
+def test_an_event_that_is_not_json_data_is_refused_with_its_reason() -> None:
+    event: dict[str, Any] = load("scheduled-sweep.json")
+    event["detail"] = event  # a cycle: json.dumps refuses it
+    with pytest.raises(InvalidEvent) as err:
+        parse_sweep_event(event)
+    assert err.value.reason == "unserializable"
+    assert str(err.value).startswith("event is not JSON data: ")
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event({"source": "aws.wellarchitected", ("tuple", "key"): 1})
+    assert err.value.reason == "unserializable"
+    assert "keys must be" in str(err.value)
+
+
+@pytest.mark.parametrize("parse", [parse_share_event, parse_sweep_event])
+def test_a_non_object_is_named_by_its_type(parse: Any) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse(["a", "list"])
+    assert err.value.reason == "not_an_object"
+    assert str(err.value) == "event is a list, not a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("source", "detail_type"),
+    [("aws.events", "Object Created"), ("custom.forger", "Scheduled Event"), (None, None)],
+)
+def test_sweep_needs_both_the_scheduler_source_and_its_detail_type(source: Any, detail_type: Any) -> None:
+    event = {"source": source, "detail-type": detail_type, "id": "e1"}
+    with pytest.raises(InvalidEvent) as err:
+        parse_sweep_event(event)
+    assert err.value.reason == "unexpected_event"
+    assert str(err.value) == (
+        f"sweep takes a scheduled event or {{}}, not source={source!r} detail-type={detail_type!r}"
+    )
+
+
+@pytest.mark.parametrize("event_id", [42, None, ["id"]])
+def test_an_event_id_that_is_not_a_string_is_dropped(event_id: Any) -> None:
+    sweep = {**load("scheduled-sweep.json"), "id": event_id}
+    assert parse_sweep_event(sweep) is None
+    share = _mutate(["id"], event_id)
+    assert parse_share_event(share).event_id is None
+
+
+def test_a_hint_carries_the_event_name() -> None:
+    hint = parse_share_event(load("share-lens.json"))
+    assert hint.event_name == "CreateLensShare"
+    assert hint.resource_type == "LENS"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (["source"], "custom.forger", "source is 'custom.forger', expected 'aws.wellarchitected'"),
+        (["detail-type"], "Oops", "detail-type is 'Oops', expected 'AWS API Call via CloudTrail'"),
+        (["detail"], "not a dict", "event has no detail object"),
+        (
+            ["detail", "eventName"],
+            "DeleteWorkloadShare",
+            "eventName is 'DeleteWorkloadShare', expected one of "
+            "['CreateLensShare', 'CreateProfileShare', 'CreateTemplateShare', 'CreateWorkloadShare']",
+        ),
+        (["detail", "responseElements"], None, "CreateWorkloadShare event has no responseElements"),
+        (
+            ["detail", "responseElements", "ShareId"],
+            "a1b2",
+            "responseElements.ShareId is 'a1b2', not 32 hex characters",
+        ),
+    ],
+)
+def test_each_rejection_names_the_bad_value(path: list[str], value: Any, message: str) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(_mutate(path, value))
+    assert str(err.value) == message
+
+
+def test_ignored_events_name_why() -> None:
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(_mutate(["detail", "errorCode"], "AccessDenied"))
+    assert str(err.value) == "CreateWorkloadShare failed with 'AccessDenied': no share exists"
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(_mutate(["detail", "requestParameters", "SharedWith"], "ou-ab12-abcdefgh"))
+    assert str(err.value) == "CreateWorkloadShare shared with ou-ab12-abcdefgh: no invitation is sent"
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(_mutate(["detail", "requestParameters", "SharedWith"], "999999999999"), "111111111111")
+    assert str(err.value) == "CreateWorkloadShare shared with 999999999999, not this account 111111111111"
+
+
+@pytest.mark.parametrize("shared_with", ["someone@example.com", "11111111111", "arn:aws:iam::999999999999:group/g"])
+def test_a_recipient_of_unknown_shape_is_left_to_the_api(shared_with: str) -> None:
+    event = _mutate(["detail", "requestParameters", "SharedWith"], shared_with)
+    assert parse_share_event(event, own_account="111111111111").invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+
+@pytest.mark.parametrize("record", [["messageId", "m1"], "m1", {"messageId": ""}, {"messageId": 7}])
+def test_an_sqs_record_without_a_usable_message_id_fails_the_batch(record: Any) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_sqs_batch({"Records": [record]})
+    assert err.value.reason == "missing_message_id"
+    assert str(err.value) == "SQS record 0 has no messageId"
+
+
+def test_bad_sqs_records_keep_their_message_id_and_say_what_is_wrong() -> None:
+    body = json.dumps("x" * (MAX_EVENT_BYTES - 2))  # a JSON string of exactly the largest size
+    assert len(body) == MAX_EVENT_BYTES
+    batch = {
+        "Records": [
+            {"messageId": "m1", "eventSource": "aws:kinesis", "body": "{}"},
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": {"already": "decoded"}},
+            {"messageId": "m3", "eventSource": "aws:sqs", "body": body + " "},
+            {"messageId": "m4", "eventSource": "aws:sqs", "body": body},
+        ]
+    }
+    messages = parse_sqs_batch(batch)
+    assert [m.message_id for m in messages] == ["m1", "m2", "m3", "m4"]
+    errors = [str(m.error) if m.error else None for m in messages]
+    assert errors == [
+        "record m1: eventSource is 'aws:kinesis'",
+        "record m2: body is a dict, not a string",
+        f"record m3: body is {MAX_EVENT_BYTES + 1} bytes, more than {MAX_EVENT_BYTES}",
+        None,
+    ]
+    assert messages[3].event == "x" * (MAX_EVENT_BYTES - 2)
