@@ -207,11 +207,14 @@ def test_the_decision_record_holds_every_field() -> None:
         "reason": "allowed_account",
         "reason_field": "SharedBy",
         "reason_detail": "sharer is named",
+        "rule": 0,
+        "rule_id": "allowed",
         "result": "accepted",
         "dry_run": False,
     }
     failed = Outcome(_inv(7), None, Result.FAILED, "TypeError", "bad").record(dry_run=True)
     assert failed["action"] is failed["reason"] is failed["reason_field"] is failed["reason_detail"] is None
+    assert failed["rule"] is failed["rule_id"] is None
     assert (failed["result"], failed["dry_run"]) == ("failed", True)
     assert (failed["error_code"], failed["error_message"]) == ("TypeError", "bad")
     assert "answer_lost" not in failed and "error_code" not in record and "error_message" not in record
@@ -1004,6 +1007,35 @@ def test_a_validation_error_is_settled_only_when_a_complete_listing_of_a_known_t
     unknown_type = FakeWA(pages={"WORKLOAD": [[item(1, rtype="BOGUS")]]}, updates={inv_id(1): invalid})
     assert results(Acceptor(allow(), unknown_type).sweep()) == {"failed": 1}
     assert unknown_type.listings.count("BOGUS") == 0
+
+
+def test_the_policy_given_for_a_run_replaces_the_acceptors_own() -> None:
+    acceptor = Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]}))
+    assert results(acceptor.sweep()) == {"left_pending": 1}
+    run_policy = allow(allowed_accounts=frozenset({OTHER}), dry_run=True)
+    log = Log()
+    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
+    summary = Acceptor(allow(), wa, log=log).sweep(policy=run_policy)
+    assert results(summary) == {"dry_run": 1} and summary.dry_run is True and wa.updated == []
+    assert log.find("invitation decided")[0][1]["dry_run"] is True
+    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
+    found = Acceptor(allow(), wa).handle_hints([hint(1)], policy=run_policy.with_dry_run(False))
+    assert found.status == {inv_id(1): HintStatus.DECIDED} and wa.updated == [(inv_id(1), "ACCEPT")]
+    assert found.summary.dry_run is False
+    dry_hints = Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]}))
+    assert dry_hints.handle_hints([hint(1)], policy=run_policy).summary.dry_run is True
+
+
+def test_the_policy_given_for_a_run_decides_whether_its_sharers_are_looked_up() -> None:
+    ancestry = Ancestry({OTHER: OrgAncestry.found({OU})})
+    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
+    ou_policy = allow(allowed_accounts=frozenset(), allowed_ous=frozenset({OU}))
+    summary = Acceptor(allow(), wa, ancestry=ancestry).sweep(policy=ou_policy)
+    assert ancestry.asked == [OTHER] and results(summary) == {"accepted": 1}
+    ancestry = Ancestry({OTHER: OrgAncestry.found({OU})})
+    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
+    Acceptor(ou_policy, wa, ancestry=ancestry).sweep(policy=allow())
+    assert ancestry.asked == []
 
 
 def test_logged_records_say_whether_the_run_is_dry() -> None:
