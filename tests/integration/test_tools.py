@@ -70,7 +70,7 @@ def test_invoke_in_process_against_the_http_simulator(monkeypatch: pytest.Monkey
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL_WELLARCHITECTED", f"http://127.0.0.1:{server.server_address[1]}")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "111111111111")
-        monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)  # invoke sets it, as sam local does; undone after
+        monkeypatch.setenv("AWS_SAM_LOCAL", "false")  # invoke sets it, as sam local does; undone after the test
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # as in a fresh `make invoke` process
         env_vars = read_env_vars_file(EVENTS / "env.json")
         event = json.loads((EVENTS / "share-workload.json").read_text())
@@ -131,8 +131,8 @@ def test_invoke_cli_exits_nonzero_when_the_function_raises(tmp_path: Path) -> No
 def test_check_policy_prints_the_effective_policy(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_policy.main(["--env-vars", str(EVENTS / "env.json")]) == 0
     effective = json.loads(capsys.readouterr().out)
-    assert effective["policy"]["allowed_source_accounts"] == ["222222222222", "333333333333"]
-    assert effective["policy"]["denied_source_accounts"] == ["555555555555"]
+    assert effective["policy"]["variables"]["allowed_source_accounts"] == ["222222222222", "333333333333"]
+    assert effective["policy"]["rules"][0]["sharers"]["accounts"] == ["555555555555"]
     assert effective["warnings"] == []
 
 
