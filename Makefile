@@ -21,8 +21,12 @@ SHARER_PROFILE    ?=
 RECIPIENT_PROFILE ?=
 REGION            ?=
 ALLOW_SKIP_BUILD ?=
+MODULE ?=
+# `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
+MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py)
+MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
-.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench \
+.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench mutation \
         stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
@@ -93,6 +97,10 @@ validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
 
 bench: venv ## Benchmarks: cold start, sweep throughput, policy speed (prints ratios against targets)
 	$(PY) -m bench
+
+mutation: venv ## Mutation testing (mutmut) of src/policy, events.py and engine.py, then scores; MODULE=src/policy for one. Slow
+	$(VENV)/bin/mutmut run $(MUTANT_GLOBS)
+	$(PY) -m tools.mutation_report $(MUTATION_MODULES)
 
 stackset-buckets: ## Create the org-readable code buckets <ARTIFACT_BUCKET_PREFIX>-<region> (REGIONS, ORG_ID)
 	scripts/stackset.sh buckets
