@@ -30,8 +30,8 @@ from policy import (
 from policy.document import MAX_DOCUMENT_BYTES, MAX_NAME_PATTERNS, MAX_RULES, parse_text, policy_from_data
 from policy.model import SimpleForm, compile_simple, shown
 
-A, B, C = "111111111111", "222222222222", "333333333333"
-OU1, OU2, OU3 = "ou-ab12-aaaaaaaa", "ou-ab12-bbbbbbbb", "ou-ab12-cccccccc"
+A, B, C, D = "111111111111", "222222222222", "333333333333", "444444444444"
+OU1, OU2, OU3, OU4 = "ou-ab12-aaaaaaaa", "ou-ab12-bbbbbbbb", "ou-ab12-cccccccc", "ou-ab12-dddddddd"
 ID = "0123456789abcdef0123456789abcdef"
 RECIPIENT = "999999999999"
 
@@ -194,6 +194,16 @@ def test_a_document_of_the_largest_size_is_read_one_byte_more_is_not() -> None:
     assert text_issues(largest + " ") == [("$", f"is larger than {MAX_DOCUMENT_BYTES} bytes")]
 
 
+def test_every_text_problem_names_the_source_given() -> None:
+    for text in ("", '{"a": 1, "a": 2}', "{bad", "a: [", " " * (MAX_DOCUMENT_BYTES + 1), "[]"):
+        with pytest.raises(PolicyDocumentError) as err:
+            load_document(text, source="ssm:/p")
+        assert err.value.source == "ssm:/p", text[:10]
+        with pytest.raises(PolicyDocumentError) as err:
+            parse_text(text) if text != "[]" else policy_from_data([])
+        assert err.value.source == "document", text[:10]
+
+
 def test_the_error_names_its_source_and_lists_every_issue() -> None:
     with pytest.raises(PolicyDocumentError) as err:
         load_document("")
@@ -231,8 +241,8 @@ def _full_form() -> SimpleForm:
     return SimpleForm(
         allowed_accounts=frozenset({B, A}),
         allowed_ous=frozenset({OU2, OU1}),
-        denied_accounts=frozenset({C}),
-        denied_ous=frozenset({OU3}),
+        denied_accounts=frozenset({D, C}),
+        denied_ous=frozenset({OU4, OU3}),
         allowed_resource_types=frozenset({"LENS", "WORKLOAD"}),
         allowed_permission_types=frozenset({"READONLY", "CONTRIBUTOR"}),
         non_matching_action=NonMatchingAction.REJECT,
@@ -247,8 +257,8 @@ def test_a_compiled_policy_describes_its_variables_and_rules_exactly() -> None:
         "variables": {
             "allowed_source_accounts": [A, B],
             "allowed_source_ous": [OU1, OU2],
-            "denied_source_accounts": [C],
-            "denied_source_ous": [OU3],
+            "denied_source_accounts": [C, D],
+            "denied_source_ous": [OU3, OU4],
             "allowed_resource_types": ["LENS", "WORKLOAD"],
             "allowed_permission_types": ["CONTRIBUTOR", "READONLY"],
             "non_matching_action": "REJECT",
@@ -261,7 +271,7 @@ def test_a_compiled_policy_describes_its_variables_and_rules_exactly() -> None:
                 "index": 0,
                 "id": "denied-accounts",
                 "action": "REJECT",
-                "sharers": {"accounts": [C], "ous": []},
+                "sharers": {"accounts": [C, D], "ous": []},
                 "resource_types": ["WORKLOAD", "LENS", "PROFILE", "TEMPLATE"],
                 "permission_types": ["READONLY", "CONTRIBUTOR"],
             },
@@ -269,7 +279,7 @@ def test_a_compiled_policy_describes_its_variables_and_rules_exactly() -> None:
                 "index": 1,
                 "id": "denied-ous",
                 "action": "REJECT",
-                "sharers": {"accounts": [], "ous": [OU3]},
+                "sharers": {"accounts": [], "ous": [OU3, OU4]},
                 "resource_types": ["WORKLOAD", "LENS", "PROFILE", "TEMPLATE"],
                 "permission_types": ["READONLY", "CONTRIBUTOR"],
             },
@@ -322,8 +332,8 @@ def test_policy_as_env_gives_every_variable_and_loads_back() -> None:
     assert env == {
         "ALLOWED_SOURCE_ACCOUNTS": f"{A},{B}",
         "ALLOWED_SOURCE_OUS": f"{OU1},{OU2}",
-        "DENIED_SOURCE_ACCOUNTS": C,
-        "DENIED_SOURCE_OUS": OU3,
+        "DENIED_SOURCE_ACCOUNTS": f"{C},{D}",
+        "DENIED_SOURCE_OUS": f"{OU3},{OU4}",
         "ALLOWED_RESOURCE_TYPES": "LENS,WORKLOAD",
         "ALLOWED_PERMISSION_TYPES": "CONTRIBUTOR,READONLY",
         "NON_MATCHING_ACTION": "REJECT",
@@ -343,12 +353,12 @@ def test_warnings_name_exactly_what_overlaps() -> None:
     overlapping = SimpleForm(
         allowed_accounts=frozenset({A, B, C}),
         denied_accounts=frozenset({B, C}),
-        allowed_ous=frozenset({OU1, OU2}),
-        denied_ous=frozenset({OU2, OU3}),
+        allowed_ous=frozenset({OU1, OU2, OU3}),
+        denied_ous=frozenset({OU2, OU3, OU4}),
     )
     assert policy_warnings(compile_simple(overlapping)) == [
         f"accounts both allowed and denied (deny wins): {B}, {C}",
-        f"OUs both allowed and denied (deny wins): {OU2}",
+        f"OUs both allowed and denied (deny wins): {OU2}, {OU3}",
     ]
     assert (
         policy_warnings(compile_simple(SimpleForm(allowed_ous=frozenset({OU1}), denied_accounts=frozenset({A})))) == []
@@ -532,3 +542,30 @@ def test_a_refused_value_names_at_most_five_of_its_non_ascii_characters() -> Non
     assert non_ascii_note("\u0661\u0662\u0663\u0664\u0665\u0666") == (
         "; it holds non-ASCII U+0661, U+0662, U+0663, U+0664, U+0665, ..."
     )
+
+
+def test_an_invitation_without_an_id_or_a_sharer_is_said_exactly() -> None:
+    policy = compile_simple(SimpleForm(allowed_accounts=frozenset({A})))
+    no_id = evaluate(policy, Invitation(None, A, RECIPIENT, "WORKLOAD", "READONLY", "n", "i"))
+    assert (no_id.reason, no_id.field, no_id.detail) == (
+        Reason.MISSING_INPUT,
+        "ShareInvitationId",
+        "invitation has no id",
+    )
+    no_sharer = evaluate(policy, Invitation(ID, None, RECIPIENT, "WORKLOAD", "READONLY", "n", "i"))
+    assert (no_sharer.reason, no_sharer.field, no_sharer.detail) == (
+        Reason.MISSING_INPUT,
+        "SharedBy",
+        "invitation names no sharer",
+    )
+
+
+def test_a_principal_arn_of_2048_characters_is_a_principal_one_more_is_not() -> None:
+    policy = compile_simple(SimpleForm(allowed_accounts=frozenset({A})))
+    prefix = f"arn:aws:iam::{RECIPIENT}:role/" + ("p" * 472 + "/") * 4
+    longest = prefix + "r" * (2048 - len(prefix))
+    assert len(longest) == 2048
+    to_principal = evaluate(policy, Invitation(ID, A, longest, "WORKLOAD", "READONLY", "n", "i"))
+    assert to_principal.reason == Reason.ADDRESSED_TO_PRINCIPAL
+    too_long = evaluate(policy, Invitation(ID, A, longest + "r", "WORKLOAD", "READONLY", "n", "i"))
+    assert (too_long.reason, too_long.field) == (Reason.INVALID_INPUT, "SharedWith")
