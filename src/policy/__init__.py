@@ -1,6 +1,7 @@
 """The allowlist policy: pure, no AWS imports. ``evaluate(policy, invitation, ancestry) -> Decision``."""
 
 from policy.config import ConfigIssue, PolicyConfigError, load_policy, policy_as_env, policy_warnings
+from policy.document import DocIssue, PolicyDocumentError, load_document
 from policy.evaluate import Reason, evaluate
 from policy.model import (
     PERMISSION_TYPES,
@@ -11,7 +12,11 @@ from policy.model import (
     NonMatchingAction,
     OrgAncestry,
     Policy,
+    Rule,
+    SimpleForm,
 )
+
+policy_from_env = load_policy  # the eight variables, compiled to rules
 
 __all__ = [
     "PERMISSION_TYPES",
@@ -19,14 +24,20 @@ __all__ = [
     "Action",
     "ConfigIssue",
     "Decision",
+    "DocIssue",
     "Invitation",
     "NonMatchingAction",
     "OrgAncestry",
     "Policy",
     "PolicyConfigError",
+    "PolicyDocumentError",
     "Reason",
+    "Rule",
+    "SimpleForm",
     "evaluate",
+    "load_document",
     "load_policy",
     "policy_as_env",
+    "policy_from_env",
     "policy_warnings",
 ]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, NonMatchingAction, Policy
+from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, NonMatchingAction, Policy, SimpleForm, compile_simple
 
 # Always used with fullmatch: ``$`` would accept a trailing newline, ``\d`` any Unicode digit.
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -141,7 +141,12 @@ def _bool(env: Mapping[str, str], name: str, issues: list[ConfigIssue]) -> bool:
 
 
 def load_policy(env: Mapping[str, str]) -> Policy:
-    """Build the policy from these variables (unset or empty means the default)."""
+    """Build the policy from these variables (unset or empty means the default), compiled into rules."""
+    return compile_simple(load_simple_form(env))
+
+
+def load_simple_form(env: Mapping[str, str]) -> SimpleForm:
+    """The eight variables, validated (unset or empty means the default)."""
     issues: list[ConfigIssue] = []
     raw_action = _raw(env, "NON_MATCHING_ACTION")
     non_matching = NonMatchingAction.IGNORE
@@ -151,7 +156,7 @@ def load_policy(env: Mapping[str, str]) -> Policy:
             issues.append(ConfigIssue("NON_MATCHING_ACTION", raw_action, "is not IGNORE or REJECT"))
         else:
             non_matching = NonMatchingAction(word)
-    policy = Policy(
+    form = SimpleForm(
         allowed_accounts=_accounts(env, "ALLOWED_SOURCE_ACCOUNTS", issues),
         allowed_ous=_org_ids(env, "ALLOWED_SOURCE_OUS", issues),
         denied_accounts=_accounts(env, "DENIED_SOURCE_ACCOUNTS", issues),
@@ -167,11 +172,15 @@ def load_policy(env: Mapping[str, str]) -> Policy:
     )
     if issues:
         raise PolicyConfigError(issues)
-    return policy
+    return form
 
 
-def policy_as_env(policy: Policy) -> dict[str, str]:
+def policy_as_env(policy: Policy | SimpleForm) -> dict[str, str]:
     """The variables that load back into this policy (the inverse of ``load_policy``)."""
+    if isinstance(policy, Policy):
+        if policy.simple is None:
+            raise ValueError("a policy document has no environment-variable form")
+        policy = policy.simple
     return {
         "ALLOWED_SOURCE_ACCOUNTS": ",".join(sorted(policy.allowed_accounts)),
         "ALLOWED_SOURCE_OUS": ",".join(sorted(policy.allowed_ous)),
@@ -187,12 +196,15 @@ def policy_as_env(policy: Policy) -> dict[str, str]:
 def policy_warnings(policy: Policy) -> list[str]:
     """Legal but probably unintended configurations, for tooling to print."""
     warnings = []
-    both = sorted(policy.allowed_accounts & policy.denied_accounts)
+    rules = policy.rules
+    rejects = [r for r in rules if r.action.value == "REJECT"]
+    accepts = [r for r in rules if r.action.value == "ACCEPT"]
+    both = sorted({a for r in accepts for a in r.accounts} & {a for r in rejects for a in r.accounts})
     if both:
         warnings.append(f"accounts both allowed and denied (deny wins): {', '.join(both)}")
-    both_ous = sorted(policy.allowed_ous & policy.denied_ous)
+    both_ous = sorted({o for r in accepts for o in r.ous} & {o for r in rejects for o in r.ous})
     if both_ous:
         warnings.append(f"OUs both allowed and denied (deny wins): {', '.join(both_ous)}")
-    if not policy.allowed_accounts and not policy.allowed_ous:
+    if not any(r.accounts or r.ous for r in accepts):
         warnings.append("no allowed source accounts or OUs: nothing will be accepted")
     return warnings

@@ -1,7 +1,9 @@
 """Decide one invitation. Pure and deterministic: same inputs, same decision.
 
-The order (docs/policy.md): malformed input -> addressed to an IAM principal -> denied account ->
-denied OU -> resource type -> permission -> allowed account -> allowed OU -> NonMatchingAction.
+The order (docs/policy.md): malformed id, recipient or sharer -> addressed to an IAM principal -> any REJECT
+rule that matches -> any ACCEPT rule that matches -> NonMatchingAction. A rule that might match but needs
+an input that is unavailable (the sharer's OUs, the type, the permission, the name) leaves the invitation
+pending when no rule of its action or a stronger one decides.
 Whenever an input the decision needs is unavailable or malformed, the answer is IGNORE for this round,
 never ACCEPT or REJECT. Every pattern is ASCII-only and matched against the whole value.
 """
@@ -10,8 +12,20 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import NamedTuple
 
-from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy, shown
+from policy.model import (
+    NAME_FIELDS,
+    PERMISSION_TYPES,
+    RESOURCE_TYPES,
+    Action,
+    Decision,
+    Invitation,
+    OrgAncestry,
+    Policy,
+    Rule,
+    shown,
+)
 
 _INVITATION_ID = re.compile(r"[0-9a-f]{32}")
 # arn:<partition>:iam::<account>:user/<path/name> or role/<path/name>. IAM names: ASCII letters, digits, +=,.@_-
@@ -32,6 +46,7 @@ class Reason(StrEnum):
     ORG_LOOKUP_FAILED = "org_lookup_failed"
     RESOURCE_TYPE_NOT_ALLOWED = "resource_type_not_allowed"
     PERMISSION_NOT_ALLOWED = "permission_not_allowed"
+    RESOURCE_NAME_NOT_ALLOWED = "resource_name_not_allowed"
     ALLOWED_ACCOUNT = "allowed_account"
     ALLOWED_OU = "allowed_ou"
     SOURCE_NOT_ALLOWED = "source_not_allowed"
@@ -121,6 +136,102 @@ def _unknown_ancestry(ancestry: OrgAncestry | None) -> str:
     return ancestry.error or "organizations lookup returned nothing"
 
 
+def _resource_type(invitation: Invitation) -> tuple[str | None, Decision | None]:
+    """(the type, None) when usable, else (None, why not)."""
+    rtype = invitation.resource_type
+    if rtype is None:
+        return None, _wrong_type(invitation, "ShareResourceType") or _ignore(
+            Reason.MISSING_INPUT, "ShareResourceType", "invitation has no resource type"
+        )
+    if not isinstance(rtype, str):
+        return None, _not_a_string("ShareResourceType", rtype)
+    if rtype not in _RESOURCE_TYPES:
+        return None, _ignore(Reason.INVALID_INPUT, "ShareResourceType", f"resource type {shown(rtype)} is unknown")
+    return rtype, None
+
+
+def _permission(invitation: Invitation) -> tuple[str | None, Decision | None]:
+    permission = invitation.permission_type
+    if permission is None:
+        wrong = _wrong_type(invitation, "PermissionType")
+        if wrong is not None:
+            return None, wrong
+        return "READONLY", None  # lenses, profiles and templates are shared without a permission
+    if not isinstance(permission, str):
+        return None, _not_a_string("PermissionType", permission)
+    if permission not in _PERMISSION_TYPES:
+        return None, _ignore(Reason.INVALID_INPUT, "PermissionType", f"permission {shown(permission)} is unknown")
+    return permission, None
+
+
+class _Inputs(NamedTuple):
+    sharer: str
+    ancestors: frozenset[str] | None
+    ancestry: OrgAncestry | None
+    rtype: str | None
+    rtype_problem: Decision | None
+    permission: str | None
+    permission_problem: Decision | None
+    name: str | None
+    name_field: str
+
+
+_MATCHED_BY_ACCOUNT = "account"
+_NO = "no"
+_NAME_NO = "name"  # everything matched but the resource name
+
+
+def _match(rule: Rule, got: _Inputs) -> str | Decision:
+    """``_NO``, ``"account"``, an OU id list (matched through the OUs), or an IGNORE decision when the rule
+    might match but an input it needs is unavailable. A REJECT rule that covers every type or permission
+    needs no valid value for it; an ACCEPT rule always does."""
+    unknown: Decision | None = None
+    strict = rule.action is Action.ACCEPT
+    if strict or rule.resource_types != _RESOURCE_TYPES:
+        if got.rtype_problem is not None:
+            unknown = got.rtype_problem
+        elif got.rtype not in rule.resource_types:
+            return _NO
+    if strict or rule.permission_types != _PERMISSION_TYPES:
+        if got.permission_problem is not None:
+            unknown = unknown or got.permission_problem
+        elif got.permission not in rule.permission_types:
+            return _NO
+    if rule.resource_names:
+        if got.name is None:
+            unknown = unknown or _ignore(
+                Reason.MISSING_INPUT, got.name_field, f"{rule.label} matches on the name, and the invitation has none"
+            )
+        elif not rule.names_match(got.name):
+            named = got.sharer in rule.accounts or bool(got.ancestors and rule.ous & got.ancestors)
+            return _NAME_NO if named and unknown is None else _NO
+    if got.sharer in rule.accounts:
+        return unknown or _MATCHED_BY_ACCOUNT
+    if not rule.ous:
+        return _NO
+    if got.ancestors is None:
+        return unknown or _ignore(
+            Reason.ORG_LOOKUP_FAILED,
+            "SharedBy",
+            f"cannot check the OUs of {rule.label} for sharer {got.sharer}: {_unknown_ancestry(got.ancestry)}",
+        )
+    hit = rule.ous & got.ancestors
+    if not hit:
+        return _NO
+    return unknown or ", ".join(sorted(hit))
+
+
+def _decided(rule: Rule, how: str, sharer: str) -> Decision:
+    reject = rule.action is Action.REJECT
+    if how == _MATCHED_BY_ACCOUNT:
+        reason = Reason.DENIED_ACCOUNT if reject else Reason.ALLOWED_ACCOUNT
+        detail = f"sharer {sharer} is named by {rule.label}"
+    else:
+        reason = Reason.DENIED_OU if reject else Reason.ALLOWED_OU
+        detail = f"sharer {sharer} is below {how}, named by {rule.label}"
+    return Decision(rule.action, _CODE[reason], "SharedBy", detail, rule.position, rule.id)
+
+
 def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None = None) -> Decision:
     """What to do with this invitation, exactly as ListShareInvitations returned it."""
     unusable = _check_identity(invitation)
@@ -128,82 +239,60 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
         return unusable
     sharer = invitation.shared_by
     assert sharer is not None  # _check_identity answered otherwise
-
-    if sharer in policy.denied_accounts:
-        return Decision(
-            Action.REJECT, _CODE[Reason.DENIED_ACCOUNT], "SharedBy", f"sharer {sharer} is in DeniedSourceAccounts"
-        )
-    known = ancestry.ancestors if ancestry is not None else None
-    if policy.denied_ous:
-        if known is None:
-            return _ignore(
-                Reason.ORG_LOOKUP_FAILED,
-                "SharedBy",
-                f"cannot check DeniedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}",
-            )
-        hit = policy.denied_ous & known
-        if hit:
-            return Decision(
-                Action.REJECT,
-                _CODE[Reason.DENIED_OU],
-                "SharedBy",
-                f"sharer {sharer} is below denied {', '.join(sorted(hit))}",
-            )
-
-    rtype = invitation.resource_type
-    if rtype is None:
-        return _wrong_type(invitation, "ShareResourceType") or _ignore(
-            Reason.MISSING_INPUT, "ShareResourceType", "invitation has no resource type"
-        )
-    if not isinstance(rtype, str):
-        return _not_a_string("ShareResourceType", rtype)
-    if rtype not in _RESOURCE_TYPES:
-        return _ignore(Reason.INVALID_INPUT, "ShareResourceType", f"resource type {shown(rtype)} is unknown")
-    if rtype not in policy.allowed_resource_types:
+    rtype, rtype_problem = _resource_type(invitation)
+    permission, permission_problem = _permission(invitation)
+    ancestors = ancestry.ancestors if ancestry is not None else None
+    got = _Inputs(
+        sharer,
+        ancestors,
+        ancestry,
+        rtype,
+        rtype_problem,
+        permission,
+        permission_problem,
+        invitation.resource_name,
+        NAME_FIELDS.get(rtype or "", "ResourceName"),
+    )
+    candidates = policy.candidates(sharer, ancestors)
+    undecided: Decision | None = None
+    name_missed: Rule | None = None
+    for action in (Action.REJECT, Action.ACCEPT):  # any REJECT rule that matches beats every ACCEPT rule
+        for rule in candidates:
+            if rule.action is not action:
+                continue
+            how = _match(rule, got)
+            if isinstance(how, Decision):
+                undecided = undecided or how
+            elif how is _NAME_NO:
+                if action is Action.ACCEPT:
+                    name_missed = name_missed or rule
+            elif how is not _NO:
+                return _decided(rule, how, sharer)
+        if undecided is not None:
+            return undecided  # a rule of this action might match: nothing weaker may decide
+    if rtype_problem is not None:
+        return rtype_problem
+    if permission_problem is not None:
+        return permission_problem
+    assert rtype is not None and permission is not None
+    if not policy.accepts_type(rtype):
         return _non_matching(
-            policy,
-            Reason.RESOURCE_TYPE_NOT_ALLOWED,
-            "ShareResourceType",
-            f"resource type {rtype} is not in AllowedResourceTypes",
+            policy, Reason.RESOURCE_TYPE_NOT_ALLOWED, "ShareResourceType", f"no rule accepts resource type {rtype}"
         )
-
-    permission = invitation.permission_type
-    if permission is None:
-        wrong = _wrong_type(invitation, "PermissionType")
-        if wrong is not None:
-            return wrong
-        permission = "READONLY"  # lenses, profiles and templates are shared without a permission
-    elif not isinstance(permission, str):
-        return _not_a_string("PermissionType", permission)
-    elif permission not in _PERMISSION_TYPES:
-        return _ignore(Reason.INVALID_INPUT, "PermissionType", f"permission {shown(permission)} is unknown")
-    if permission not in policy.allowed_permission_types:
+    if not policy.accepts_permission(rtype, permission):
         return _non_matching(
             policy,
             Reason.PERMISSION_NOT_ALLOWED,
             "PermissionType",
-            f"permission {permission} is not in AllowedPermissionTypes",
+            f"no rule accepts {rtype} with permission {permission}",
         )
-
-    if sharer in policy.allowed_accounts:
-        return Decision(
-            Action.ACCEPT, _CODE[Reason.ALLOWED_ACCOUNT], "SharedBy", f"sharer {sharer} is in AllowedSourceAccounts"
+    if name_missed is not None:
+        return _non_matching(
+            policy,
+            Reason.RESOURCE_NAME_NOT_ALLOWED,
+            got.name_field,
+            f"{got.name_field} {shown(got.name)} matches none of the names of {name_missed.label}",
         )
-    if policy.allowed_ous:
-        if known is None:
-            return _ignore(
-                Reason.ORG_LOOKUP_FAILED,
-                "SharedBy",
-                f"cannot check AllowedSourceOUs for sharer {sharer}: {_unknown_ancestry(ancestry)}",
-            )
-        hit = policy.allowed_ous & known
-        if hit:
-            return Decision(
-                Action.ACCEPT,
-                _CODE[Reason.ALLOWED_OU],
-                "SharedBy",
-                f"sharer {sharer} is below allowed {', '.join(sorted(hit))}",
-            )
     return _non_matching(
-        policy, Reason.SOURCE_NOT_ALLOWED, "SharedBy", f"sharer {sharer} matches no allowed account or OU"
+        policy, Reason.SOURCE_NOT_ALLOWED, "SharedBy", f"no rule accepts this {rtype} from sharer {sharer}"
     )

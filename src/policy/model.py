@@ -5,6 +5,7 @@ Pure Python: nothing under ``policy`` imports boto3 or reads the environment.
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Mapping
 from enum import StrEnum
@@ -14,7 +15,7 @@ RESOURCE_TYPES: tuple[str, ...] = ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE")
 PERMISSION_TYPES: tuple[str, ...] = ("READONLY", "CONTRIBUTOR")
 
 # ShareInvitationSummary member that names the shared resource, per resource type.
-_NAME_FIELD = {
+NAME_FIELDS = _NAME_FIELD = {
     "WORKLOAD": "WorkloadName",
     "LENS": "LensName",
     "PROFILE": "ProfileName",
@@ -128,8 +129,8 @@ class OrgAncestry(NamedTuple):
         return cls(error=error)
 
 
-class Policy(NamedTuple):
-    """The allowlist, validated. Build it with ``policy.config.load_policy``."""
+class SimpleForm(NamedTuple):
+    """The eight environment variables, validated: the simple form of a policy (``policy.config``)."""
 
     allowed_accounts: frozenset[str] = frozenset()
     allowed_ous: frozenset[str] = frozenset()
@@ -142,11 +143,9 @@ class Policy(NamedTuple):
 
     @property
     def uses_ous(self) -> bool:
-        """True when a decision may need the sharer's place in the organization."""
         return bool(self.allowed_ous or self.denied_ous)
 
     def describe(self) -> dict[str, Any]:
-        """The effective policy as plain JSON-ready data (for logs and `make check-policy`)."""
         return {
             "allowed_source_accounts": sorted(self.allowed_accounts),
             "allowed_source_ous": sorted(self.allowed_ous),
@@ -157,6 +156,213 @@ class Policy(NamedTuple):
             "non_matching_action": self.non_matching_action.value,
             "dry_run": self.dry_run,
         }
+
+
+class Rule(NamedTuple):
+    """One rule: which sharers, types, permissions and names it covers, and its action.
+
+    A rule matches an invitation when the sharer is one of ``accounts`` or below one of ``ous``, and the
+    resource type, the permission and (when ``resource_names`` is not empty) the resource name match.
+    """
+
+    position: int  # its index in the document's list of rules
+    action: Action  # ACCEPT or REJECT
+    accounts: frozenset[str] = frozenset()
+    ous: frozenset[str] = frozenset()
+    resource_types: frozenset[str] = frozenset(RESOURCE_TYPES)
+    permission_types: frozenset[str] = frozenset(PERMISSION_TYPES)
+    resource_names: tuple[str, ...] = ()  # glob patterns, ``*`` the only wildcard; empty: any name
+    id: str | None = None
+    name_patterns: tuple[re.Pattern[str], ...] = ()  # compiled from resource_names
+
+    @property
+    def label(self) -> str:
+        return f"rule {self.position}" + (f" ({self.id})" if self.id else "")
+
+    def names_match(self, name: str) -> bool:
+        return not self.name_patterns or any(p.fullmatch(name) for p in self.name_patterns)
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {"index": self.position}
+        if self.id:
+            described["id"] = self.id
+        described |= {
+            "action": self.action.value,
+            "sharers": {"accounts": sorted(self.accounts), "ous": sorted(self.ous)},
+            "resource_types": [t for t in RESOURCE_TYPES if t in self.resource_types],
+            "permission_types": [p for p in PERMISSION_TYPES if p in self.permission_types],
+        }
+        if self.resource_names:
+            described["resource_names"] = list(self.resource_names)
+        return described
+
+
+def name_pattern(glob: str) -> re.Pattern[str]:
+    """A resource-name glob (``*`` matches any run of characters, nothing else is special) as a regex."""
+    return re.compile(".*".join(re.escape(part) for part in glob.split("*")), re.DOTALL)
+
+
+def make_rule(
+    position: int,
+    action: Action,
+    *,
+    accounts: frozenset[str] = frozenset(),
+    ous: frozenset[str] = frozenset(),
+    resource_types: frozenset[str] = frozenset(RESOURCE_TYPES),
+    permission_types: frozenset[str] = frozenset(PERMISSION_TYPES),
+    resource_names: tuple[str, ...] = (),
+    rule_id: str | None = None,
+) -> Rule:
+    return Rule(
+        position,
+        action,
+        frozenset(accounts),
+        frozenset(ous),
+        frozenset(resource_types),
+        frozenset(permission_types),
+        tuple(resource_names),
+        rule_id,
+        tuple(name_pattern(g) for g in resource_names),
+    )
+
+
+class Policy:
+    """The policy as ordered rules: any matching REJECT rule rejects, else any matching ACCEPT rule
+    accepts, else ``non_matching_action``. Built from a document (``policy.document.load_document``) or
+    compiled from the eight environment variables (``policy.config.load_policy``), which it keeps in
+    ``simple``. ``Policy.allowlist(...)`` compiles the simple form directly. Immutable; the indexes that
+    let ``evaluate`` look at only the rules naming a sharer or its OUs are built once, here."""
+
+    __slots__ = (
+        "_accept_perms",
+        "_accept_types",
+        "_by_account",
+        "_by_ou",
+        "_ou_rules",
+        "dry_run",
+        "non_matching_action",
+        "rules",
+        "simple",
+        "source",
+    )
+
+    def __init__(
+        self,
+        rules: tuple[Rule, ...] = (),
+        non_matching_action: NonMatchingAction = NonMatchingAction.IGNORE,
+        dry_run: bool = False,
+        simple: SimpleForm | None = None,
+        source: str = "environment",
+    ) -> None:
+        self.rules = tuple(rules)
+        self.non_matching_action = NonMatchingAction(non_matching_action)
+        self.dry_run = bool(dry_run)
+        self.simple = simple
+        self.source = source
+        by_account: dict[str, list[Rule]] = {}
+        by_ou: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for account in rule.accounts:
+                by_account.setdefault(account, []).append(rule)
+            for ou in rule.ous:
+                by_ou.setdefault(ou, []).append(rule)
+        self._by_account = {k: tuple(v) for k, v in by_account.items()}
+        self._by_ou = {k: tuple(v) for k, v in by_ou.items()}
+        self._ou_rules = tuple(rule for rule in self.rules if rule.ous)
+        accepts = [rule for rule in self.rules if rule.action is Action.ACCEPT]
+        self._accept_types = frozenset(t for rule in accepts for t in rule.resource_types)
+        self._accept_perms = {
+            t: frozenset(p for rule in accepts if t in rule.resource_types for p in rule.permission_types)
+            for t in RESOURCE_TYPES
+        }
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, "_accept_perms"):
+            raise AttributeError("a Policy is immutable")
+        object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Policy):
+            return NotImplemented
+        return (self.rules, self.non_matching_action, self.dry_run) == (
+            other.rules,
+            other.non_matching_action,
+            other.dry_run,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.rules, self.non_matching_action, self.dry_run))
+
+    def __repr__(self) -> str:
+        action = self.non_matching_action.value
+        return f"Policy({len(self.rules)} rules, non_matching_action={action}, dry_run={self.dry_run})"
+
+    @classmethod
+    def allowlist(cls, **fields: Any) -> Policy:
+        """The policy the eight variables would give: ``Policy.allowlist(allowed_accounts=frozenset({...}))``."""
+        return compile_simple(SimpleForm(**fields))
+
+    def with_dry_run(self, dry_run: bool) -> Policy:
+        return Policy(self.rules, self.non_matching_action, dry_run, self.simple, self.source)
+
+    def candidates(self, sharer: str, ancestors: frozenset[str] | None) -> list[Rule]:
+        """The rules that may match this sharer, in rule order: those naming the account, those naming one
+        of its OUs, and, when its OUs are unknown, every rule with OUs."""
+        found = list(self._by_account.get(sharer, ()))
+        if ancestors is None:
+            found.extend(self._ou_rules)
+        else:
+            for ou in ancestors:
+                found.extend(self._by_ou.get(ou, ()))
+        if len(found) > 1:
+            found = sorted(set(found), key=lambda rule: rule.position)
+        return found
+
+    def accepts_type(self, rtype: str) -> bool:
+        return rtype in self._accept_types
+
+    def accepts_permission(self, rtype: str, permission: str) -> bool:
+        return permission in self._accept_perms.get(rtype, frozenset())
+
+    @property
+    def uses_ous(self) -> bool:
+        """True when a decision may need the sharer's place in the organization."""
+        return bool(self._ou_rules)
+
+    def describe(self) -> dict[str, Any]:
+        """The effective policy as plain JSON-ready data (for logs and `make check-policy`)."""
+        described: dict[str, Any] = {"source": self.source}
+        if self.simple is not None:
+            described["variables"] = self.simple.describe()
+        return described | {
+            "non_matching_action": self.non_matching_action.value,
+            "dry_run": self.dry_run,
+            "rules": [rule.describe() for rule in self.rules],
+        }
+
+
+def compile_simple(form: SimpleForm) -> Policy:
+    """The rules of the simple form: denied accounts and denied OUs reject whatever they share; allowed
+    accounts and OUs are accepted for the allowed types and permissions (one rule each, in that order).
+    The ACCEPT rule is kept even with no allowed sharer: it carries the allowed types and permissions
+    that name the reason an invitation did not match."""
+    rules: list[Rule] = []
+    if form.denied_accounts:
+        rules.append(make_rule(len(rules), Action.REJECT, accounts=form.denied_accounts, rule_id="denied-accounts"))
+    if form.denied_ous:
+        rules.append(make_rule(len(rules), Action.REJECT, ous=form.denied_ous, rule_id="denied-ous"))
+    rules.append(
+        make_rule(
+            len(rules),
+            Action.ACCEPT,
+            accounts=form.allowed_accounts,
+            ous=form.allowed_ous,
+            resource_types=form.allowed_resource_types,
+            permission_types=form.allowed_permission_types,
+            rule_id="allowed",
+        )
+    )
+    return Policy(tuple(rules), form.non_matching_action, form.dry_run, form, "environment")
 
 
 class Decision(NamedTuple):
@@ -170,3 +376,5 @@ class Decision(NamedTuple):
     reason: str
     field: str | None = None
     detail: str = ""
+    rule: int | None = None  # index of the rule that decided, when one did
+    rule_id: str | None = None

@@ -20,7 +20,7 @@ def test_defaults() -> None:
         2,
     )
     assert s.organizations_role_arn is None and s.notification_topic_arn is None
-    assert s.policy.allowed_accounts == {"222222222222"}
+    assert s.policy.simple.allowed_accounts == {"222222222222"}
 
 
 def test_values_are_parsed() -> None:
@@ -90,7 +90,7 @@ def test_ou_rules_need_the_role_and_name_both_variables() -> None:
     with pytest.raises(ConfigurationError, match="ALLOWED_SOURCE_OUS and DENIED_SOURCE_OUS set but"):
         load_settings({"ALLOWED_SOURCE_OUS": "r-ab12", "DENIED_SOURCE_OUS": "ou-ab12-abcdefgh"})
     ok = load_settings({"ALLOWED_SOURCE_OUS": "r-ab12", "ORGANIZATIONS_ROLE_ARN": ROLE})
-    assert ok.policy.allowed_ous == {"r-ab12"}
+    assert ok.policy.simple.allowed_ous == {"r-ab12"}
     assert load_settings({"ALLOWED_SOURCE_OUS": "  "}).organizations_role_arn is None  # blank: no OU rule
     with pytest.raises(ConfigurationError) as caught:  # separators only: an error, and no role demanded
         load_settings({"ALLOWED_SOURCE_OUS": " , "})

@@ -9,12 +9,12 @@ from policy import NonMatchingAction, PolicyConfigError, load_policy, policy_as_
 
 def test_defaults() -> None:
     policy = load_policy({})
-    assert policy.allowed_accounts == frozenset()
-    assert policy.allowed_ous == frozenset()
-    assert policy.denied_accounts == frozenset()
-    assert policy.denied_ous == frozenset()
-    assert policy.allowed_resource_types == {"WORKLOAD", "LENS", "PROFILE", "TEMPLATE"}
-    assert policy.allowed_permission_types == {"READONLY"}
+    assert policy.simple.allowed_accounts == frozenset()
+    assert policy.simple.allowed_ous == frozenset()
+    assert policy.simple.denied_accounts == frozenset()
+    assert policy.simple.denied_ous == frozenset()
+    assert policy.simple.allowed_resource_types == {"WORKLOAD", "LENS", "PROFILE", "TEMPLATE"}
+    assert policy.simple.allowed_permission_types == {"READONLY"}
     assert policy.non_matching_action is NonMatchingAction.IGNORE
     assert policy.dry_run is False
     assert not policy.uses_ous
@@ -47,12 +47,12 @@ def test_lists_are_trimmed_deduplicated_and_normalised() -> None:
             "DRY_RUN": "TRUE",
         }
     )
-    assert policy.allowed_accounts == {"111111111111", "222222222222"}
-    assert policy.allowed_ous == {"ou-ab12-abcdefgh", "r-ab12"}
-    assert policy.denied_accounts == {"333333333333"}
-    assert policy.denied_ous == {"ou-zz99-zzzzzzzz"}
-    assert policy.allowed_resource_types == {"WORKLOAD", "LENS"}
-    assert policy.allowed_permission_types == {"READONLY", "CONTRIBUTOR"}
+    assert policy.simple.allowed_accounts == {"111111111111", "222222222222"}
+    assert policy.simple.allowed_ous == {"ou-ab12-abcdefgh", "r-ab12"}
+    assert policy.simple.denied_accounts == {"333333333333"}
+    assert policy.simple.denied_ous == {"ou-zz99-zzzzzzzz"}
+    assert policy.simple.allowed_resource_types == {"WORKLOAD", "LENS"}
+    assert policy.simple.allowed_permission_types == {"READONLY", "CONTRIBUTOR"}
     assert policy.non_matching_action is NonMatchingAction.REJECT
     assert policy.dry_run is True
     assert policy.uses_ous
@@ -114,7 +114,8 @@ def test_policy_as_env_round_trips() -> None:
 
 def test_describe_is_plain_sorted_data() -> None:
     described = load_policy({"ALLOWED_SOURCE_ACCOUNTS": "222222222222,111111111111"}).describe()
-    assert described["allowed_source_accounts"] == ["111111111111", "222222222222"]
+    assert described["variables"]["allowed_source_accounts"] == ["111111111111", "222222222222"]
+    assert described["rules"][0]["sharers"]["accounts"] == ["111111111111", "222222222222"]
     assert described["non_matching_action"] == "IGNORE"
     assert described["dry_run"] is False
 

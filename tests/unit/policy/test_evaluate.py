@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy import Action, Invitation, NonMatchingAction, OrgAncestry, Policy, Reason, evaluate, load_policy
+from policy import Action, Decision, Invitation, NonMatchingAction, OrgAncestry, Policy, Reason, load_policy
+from policy import evaluate as evaluate_policy
+from policy.config import load_simple_form
+from policy.model import SimpleForm, compile_simple, make_rule
+
+
+def evaluate(policy: Policy | SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None = None) -> Decision:
+    """The one evaluator, given the simple form (the eight variables) compiled into its rules."""
+    compiled = compile_simple(policy) if isinstance(policy, SimpleForm) else policy
+    return evaluate_policy(compiled, invitation, ancestry)
 
 TRUSTED, OTHER, DENIED = "111111111111", "222222222222", "333333333333"
 OU_OK, OU_BAD, ROOT = "ou-ab12-allowedou", "ou-ab12-deniedouu", "r-ab12"
@@ -30,9 +39,10 @@ def inv(
     return Invitation(inv_id, sharer, shared_with, rtype, permission, "name", "id")
 
 
-BASE = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "DENIED_SOURCE_ACCOUNTS": DENIED})
-OUS = load_policy({"ALLOWED_SOURCE_OUS": OU_OK, "DENIED_SOURCE_OUS": OU_BAD})
+BASE = load_simple_form({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "DENIED_SOURCE_ACCOUNTS": DENIED})
+OUS = load_simple_form({"ALLOWED_SOURCE_OUS": OU_OK, "DENIED_SOURCE_OUS": OU_BAD})
 REJECTING = BASE._replace(non_matching_action=NonMatchingAction.REJECT)
+NAMED = Policy(rules=(make_rule(0, Action.ACCEPT, accounts=frozenset({TRUSTED}), resource_names=("acme-*",)),))
 FOUND_OK = OrgAncestry.found({ROOT, OU_OK})
 FOUND_BAD = OrgAncestry.found({ROOT, OU_BAD})
 FOUND_NEITHER = OrgAncestry.found({ROOT})
@@ -43,6 +53,8 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
     ("policy", "invitation", "ancestry", "action", "reason", "field"),
     [
         (BASE, inv(inv_id=None), None, Action.IGNORE, Reason.MISSING_INPUT, "ShareInvitationId"),
+        # a rule that names resources: the name must match one of its patterns
+        (NAMED, inv(), None, Action.IGNORE, Reason.RESOURCE_NAME_NOT_ALLOWED, "WorkloadName"),
         (BASE, inv(inv_id="XYZ"), None, Action.IGNORE, Reason.INVALID_INPUT, "ShareInvitationId"),
         (BASE, inv(sharer=None), None, Action.IGNORE, Reason.MISSING_INPUT, "SharedBy"),
         # addressed to an IAM principal: that principal's to answer, whatever the sharer
@@ -193,7 +205,7 @@ FAILED = OrgAncestry.failed("ListParents: AccessDeniedException")
     ],
 )
 def test_rules(
-    policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None, action: Action, reason: Reason, field: str
+    policy: SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None, action: Action, reason: Reason, field: str
 ) -> None:
     decision = evaluate(policy, invitation, ancestry)
     assert (decision.action, decision.reason, decision.field) == (action, reason.value, field)
@@ -220,7 +232,7 @@ types = st.sampled_from(["WORKLOAD", "LENS", "PROFILE", "TEMPLATE"])
 permissions = st.sampled_from(["READONLY", "CONTRIBUTOR"])
 
 policies = st.builds(
-    Policy,
+    SimpleForm,
     allowed_accounts=st.frozensets(accounts, max_size=3),
     allowed_ous=st.frozensets(org_ids, max_size=2),
     denied_accounts=st.frozensets(accounts, max_size=2),
@@ -248,7 +260,7 @@ ancestries = st.one_of(
 
 
 @given(policies, invitations, ancestries)
-def test_deny_always_wins(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
+def test_deny_always_wins(policy: SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
     decision = evaluate(policy, invitation, ancestry)
     well_formed = (
         invitation.share_invitation_id == ID
@@ -274,7 +286,7 @@ def test_empty_policy_never_accepts(
 
 
 @given(policies, invitations)
-def test_missing_information_never_accepts_or_rejects(policy: Policy, invitation: Invitation) -> None:
+def test_missing_information_never_accepts_or_rejects(policy: SimpleForm, invitation: Invitation) -> None:
     for broken in (invitation._replace(share_invitation_id=None), invitation._replace(shared_by=None)):
         assert evaluate(policy, broken).action is Action.IGNORE
     if policy.uses_ous and invitation.shared_by not in policy.denied_accounts:
@@ -286,13 +298,13 @@ def test_missing_information_never_accepts_or_rejects(policy: Policy, invitation
 
 
 @given(policies, invitations, ancestries)
-def test_same_input_same_decision(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
+def test_same_input_same_decision(policy: SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
     assert evaluate(policy, invitation, ancestry) == evaluate(policy, invitation, ancestry)
 
 
 @given(policies, invitations, ancestries)
 def test_reject_comes_only_from_a_deny_or_non_matching_reject(
-    policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None
+    policy: SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None
 ) -> None:
     decision = evaluate(policy, invitation, ancestry)
     if decision.action is Action.REJECT:
@@ -303,7 +315,7 @@ def test_reject_comes_only_from_a_deny_or_non_matching_reject(
 
 
 @given(policies, invitations, ancestries)
-def test_accept_needs_an_allow_rule(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
+def test_accept_needs_an_allow_rule(policy: SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None) -> None:
     decision = evaluate(policy, invitation, ancestry)
     if decision.action is Action.ACCEPT:
         assert invitation.shared_by in policy.allowed_accounts or (
@@ -317,7 +329,7 @@ def test_accept_needs_an_allow_rule(policy: Policy, invitation: Invitation, ance
 
 @given(policies, invitations, ancestries)
 def test_an_invitation_to_a_principal_is_never_ours_to_answer(
-    policy: Policy, invitation: Invitation, ancestry: OrgAncestry | None
+    policy: SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None
 ) -> None:
     decision = evaluate(policy, invitation._replace(shared_with=ROLE), ancestry)
     assert decision.action is Action.IGNORE

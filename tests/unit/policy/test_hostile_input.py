@@ -25,6 +25,7 @@ from policy import (
     evaluate,
     load_policy,
 )
+from policy.model import SimpleForm, compile_simple
 from tests.unit.policy.hostile import case_lookalikes, fullwidth, lookalikes, unicode_digits
 
 TRUSTED, DENIED, RECIPIENT = "111111111111", "333333333333", "999999999999"
@@ -206,7 +207,7 @@ def test_unicode_spaces_are_not_trimmed_but_named(space: str) -> None:
 
 def test_ascii_whitespace_around_values_is_trimmed() -> None:
     policy = load_policy({"ALLOWED_SOURCE_ACCOUNTS": f"\t{TRUSTED}\n", "DRY_RUN": " true\n"})
-    assert policy.allowed_accounts == {TRUSTED} and policy.dry_run
+    assert policy.simple is not None and policy.simple.allowed_accounts == {TRUSTED} and policy.dry_run
     refused("ALLOWED_SOURCE_ACCOUNTS", f"{TRUSTED}\nx")  # inside an item, a newline is not trimmed
     refused("DENIED_SOURCE_OUS", "r-ab12\nr-cd34")
     refused("NON_MATCHING_ACTION", "REJECT\nIGNORE")
@@ -267,7 +268,7 @@ summaries = st.fixed_dictionaries(
     {}, optional={name: st.one_of(strategy, json_values) for name, strategy in MEMBERS.items()}
 ).flatmap(lambda known: st.dictionaries(st.text(max_size=8), json_values, max_size=3).map(lambda extra: extra | known))
 policies = st.builds(
-    Policy,
+    SimpleForm,
     allowed_accounts=st.frozensets(st.sampled_from([TRUSTED, "222222222222"]), max_size=2),
     allowed_ous=st.frozensets(st.just(OU_OK), max_size=1),
     denied_accounts=st.frozensets(st.just(DENIED), max_size=1),
@@ -284,11 +285,11 @@ def _exact(value: object, pattern: str) -> bool:
 
 @given(summaries, policies, ancestries)
 def test_any_summary_is_decided_without_raising_and_accepted_only_when_exactly_valid(
-    summary: dict[str, Any], policy: Policy, ancestry: OrgAncestry | None
+    summary: dict[str, Any], policy: SimpleForm, ancestry: OrgAncestry | None
 ) -> None:
     invitation = Invitation.from_summary(summary)
     assert all(value is None or type(value) is str for value in invitation[:7])
-    decision = evaluate(policy, invitation, ancestry)
+    decision = evaluate(compile_simple(policy), invitation, ancestry)
     assert decision.action in (Action.ACCEPT, Action.REJECT, Action.IGNORE) and decision.detail
 
     wrong_types = [k for k in MEMBERS if k in summary and summary[k] is not None and not isinstance(summary[k], str)]
@@ -334,7 +335,7 @@ def test_from_summary_never_raises(summary: Any) -> None:
 
 @pytest.mark.parametrize("item", [None, [], "WORKLOAD", 7, [{"ShareInvitationId": ID}]])
 def test_an_item_that_is_not_an_object_has_no_members(item: object) -> None:
-    decision = evaluate(Policy(allowed_accounts=frozenset({TRUSTED})), Invitation.from_summary(item))
+    decision = evaluate(Policy.allowlist(allowed_accounts=frozenset({TRUSTED})), Invitation.from_summary(item))
     assert (decision.action, decision.reason, decision.field) == (
         Action.IGNORE,
         Reason.MISSING_INPUT,
@@ -360,7 +361,7 @@ GOOD = {
 def test_a_wrong_type_in_a_decision_field_is_invalid_input_naming_it(field: str, bad: object) -> None:
     invitation = Invitation.from_summary(GOOD | {field: bad})
     assert invitation.malformed == ((field, repr(bad)),)
-    decision = evaluate(Policy(allowed_accounts=frozenset({TRUSTED})), invitation)
+    decision = evaluate(Policy.allowlist(allowed_accounts=frozenset({TRUSTED})), invitation)
     assert (decision.action, decision.reason, decision.field) == (Action.IGNORE, Reason.INVALID_INPUT, field)
     assert field in decision.detail and repr(bad) in decision.detail
 
@@ -377,7 +378,7 @@ def test_a_wrong_type_in_a_decision_field_is_invalid_input_naming_it(field: str,
 )
 def test_a_wrong_type_in_a_hand_built_invitation_is_invalid_input_too(attribute: str, field: str) -> None:
     broken = inv()._replace(**{attribute: ["x"]})
-    decision = evaluate(Policy(allowed_accounts=frozenset({TRUSTED})), broken)
+    decision = evaluate(Policy.allowlist(allowed_accounts=frozenset({TRUSTED})), broken)
     assert (decision.action, decision.reason, decision.field) == (Action.IGNORE, Reason.INVALID_INPUT, field)
     assert "['x']" in decision.detail
 
@@ -385,7 +386,7 @@ def test_a_wrong_type_in_a_hand_built_invitation_is_invalid_input_too(attribute:
 def test_a_huge_value_is_named_but_cut_short() -> None:
     bad = ["x" * 10_000] * 50
     decision = evaluate(
-        Policy(allowed_accounts=frozenset({TRUSTED})), Invitation.from_summary(GOOD | {"SharedBy": bad})
+        Policy.allowlist(allowed_accounts=frozenset({TRUSTED})), Invitation.from_summary(GOOD | {"SharedBy": bad})
     )
     assert decision.reason == Reason.INVALID_INPUT and "['xxxx" in decision.detail and len(decision.detail) < 150
 
@@ -399,4 +400,4 @@ def test_a_wrong_type_in_a_name_or_id_is_dropped(member: str, bad: object) -> No
         None if member == "WorkloadName" else "w",
         None if member == "WorkloadId" else "abc",
     )
-    assert evaluate(Policy(allowed_accounts=frozenset({TRUSTED})), invitation).action is Action.ACCEPT
+    assert evaluate(Policy.allowlist(allowed_accounts=frozenset({TRUSTED})), invitation).action is Action.ACCEPT
