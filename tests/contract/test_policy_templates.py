@@ -4,7 +4,6 @@ StackSets output that carries both."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from policy import Action, Invitation, evaluate, load_document
 from tools.cfn_template import Resolver, function_properties, load_template
 from tools.stackset_template import stackset_template
 
@@ -219,9 +219,22 @@ def test_the_parameter_is_an_advanced_string() -> None:
     assert outputs["ParameterArn"] == SHARED_ARN
 
 
-def test_the_initial_document_accepts_nothing_in_dry_run() -> None:
-    document = json.loads(CENTRAL["Parameters"]["InitialDocument"]["Default"])
-    assert document == {"version": 1, "non_matching_action": "IGNORE", "dry_run": True, "rules": []}
+def test_the_initial_document_is_valid_and_leaves_everything_pending_in_dry_run() -> None:
+    text = CENTRAL["Parameters"]["InitialDocument"]["Default"]
+    assert len(text.encode()) <= CENTRAL["Parameters"]["InitialDocument"]["MaxLength"]
+    policy = load_document(text, source="InitialDocument")
+    assert policy.dry_run is True
+    for sharer in (ACCOUNT, CENTRAL_ACCOUNT, "222222222222"):
+        for rtype, permission in (("WORKLOAD", "READONLY"), ("LENS", None), ("WORKLOAD", "CONTRIBUTOR")):
+            summary = {
+                "ShareInvitationId": "a" * 32,
+                "SharedBy": sharer,
+                "SharedWith": ACCOUNT,
+                "ShareResourceType": rtype,
+                "PermissionType": permission,
+            }
+            decision = evaluate(policy, Invitation.from_summary(summary))
+            assert decision.action is Action.IGNORE, (sharer, rtype, decision)
 
 
 def test_not_shared_without_principals() -> None:
