@@ -131,8 +131,8 @@ def test_invoke_cli_exits_nonzero_when_the_function_raises(tmp_path: Path) -> No
 def test_check_policy_prints_the_effective_policy(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_policy.main(["--env-vars", str(EVENTS / "env.json")]) == 0
     effective = json.loads(capsys.readouterr().out)
-    assert effective["policy"]["allowed_source_accounts"] == ["222222222222", "333333333333"]
-    assert effective["policy"]["denied_source_accounts"] == ["555555555555"]
+    assert effective["policy"]["variables"]["allowed_source_accounts"] == ["222222222222", "333333333333"]
+    assert effective["policy"]["variables"]["denied_source_accounts"] == ["555555555555"]
     assert effective["warnings"] == []
 
 
