@@ -89,6 +89,8 @@ class Outcome(NamedTuple):
             "reason": dec.reason if dec else None,
             "reason_field": dec.field if dec else None,
             "reason_detail": dec.detail if dec else None,
+            "rule": dec.rule if dec else None,
+            "rule_id": dec.rule_id if dec else None,
             "result": self.result.value,
             "dry_run": dry_run,
         }
@@ -234,15 +236,19 @@ class Acceptor:
 
     # -- entry points ---------------------------------------------------------------------------
 
-    def sweep(self, deadline: Deadline | None = None, summary: Summary | None = None) -> Summary:
-        """Decide every pending invitation of every resource type, recording into ``summary`` as it goes."""
+    def sweep(
+        self, deadline: Deadline | None = None, summary: Summary | None = None, policy: Policy | None = None
+    ) -> Summary:
+        """Decide every pending invitation of every resource type, recording into ``summary`` as it goes.
+        ``policy`` is this run's (the acceptor's own when None)."""
+        policy = policy or self.policy
         deadline = deadline or Deadline.unlimited(self._clock)
-        summary = summary or Summary(dry_run=self.policy.dry_run)
+        summary = summary or Summary(dry_run=policy.dry_run)
         # List everything first: answering invitations while paging could shift later pages. Whatever was
         # read is acted on even when another type's listing failed: each summary stands on its own.
         listing = self._list(RESOURCE_TYPES, summary, deadline)
         attention: list[Outcome] = []
-        self._process([*listing.by_id.values(), *listing.unnamed], summary, deadline, attention)
+        self._process(policy, [*listing.by_id.values(), *listing.unnamed], summary, deadline, attention)
         self._notify(attention, summary, deadline)
         return summary
 
@@ -252,6 +258,7 @@ class Acceptor:
         deadline: Deadline | None = None,
         summary: Summary | None = None,
         *,
+        policy: Policy | None = None,
         attempts: int = 1,
         wait_seconds: float = 1.0,
     ) -> HintResults:
@@ -261,8 +268,9 @@ class Acceptor:
         seen); when some id is not listed yet and ``attempts`` > 1, its type is listed again after
         ``wait_seconds``. Ids never listed are left for the sweep.
         """
+        policy = policy or self.policy
         deadline = deadline or Deadline.unlimited(self._clock)
-        summary = summary or Summary(dry_run=self.policy.dry_run)
+        summary = summary or Summary(dry_run=policy.dry_run)
         wanted: dict[str, set[str]] = {}
         for hint in hints:
             wanted.setdefault(hint.resource_type, set()).add(hint.invitation_id)
@@ -292,7 +300,7 @@ class Acceptor:
                     listed_shared_by=_text(listed.get("SharedBy")),
                 )
         attention: list[Outcome] = []
-        outcomes = self._process(list(found.values()), summary, deadline, attention)
+        outcomes = self._process(policy, list(found.values()), summary, deadline, attention)
         status: dict[str, HintStatus] = {}
         for hint in hints:
             if hint.invitation_id in status:
@@ -377,14 +385,19 @@ class Acceptor:
     # -- deciding -------------------------------------------------------------------------------
 
     def _process(
-        self, items: list[dict[str, Any]], summary: Summary, deadline: Deadline, attention: list[Outcome]
+        self,
+        policy: Policy,
+        items: list[dict[str, Any]],
+        summary: Summary,
+        deadline: Deadline,
+        attention: list[Outcome],
     ) -> dict[str, Outcome]:
         """Decide and act on each item; every outcome is recorded as soon as it is known."""
-        ancestries = self._resolve_sharers((item.get("SharedBy") for item in items), summary, deadline)
+        ancestries = self._resolve_sharers(policy, (item.get("SharedBy") for item in items), summary, deadline)
         outcomes: dict[str, Outcome] = {}
 
         def work(item: dict[str, Any]) -> None:
-            outcome = self._decide_and_act(item, ancestries, deadline)
+            outcome = self._decide_and_act(policy, item, ancestries, deadline)
             self._record(outcome, summary, attention)
             inv_id = item.get("ShareInvitationId")
             if isinstance(inv_id, str):
@@ -400,10 +413,10 @@ class Acceptor:
         return outcomes
 
     def _resolve_sharers(
-        self, listed_sharers: Iterable[Any], summary: Summary, deadline: Deadline
+        self, policy: Policy, listed_sharers: Iterable[Any], summary: Summary, deadline: Deadline
     ) -> dict[str, OrgAncestry]:
         """Each sharer's place in the organization, looked up at most once per run."""
-        if not self.policy.uses_ous:
+        if not policy.uses_ous:
             return {}
         sharers = sorted({s for s in listed_sharers if isinstance(s, str) and _ACCOUNT.fullmatch(s)})
         if self._ancestry is None:
@@ -427,7 +440,9 @@ class Acceptor:
                 self._warn("organizations lookup failed", shared_by=sharer, error=result.error)
         return found
 
-    def _decide_and_act(self, item: dict[str, Any], ancestries: dict[str, OrgAncestry], deadline: Deadline) -> Outcome:
+    def _decide_and_act(
+        self, policy: Policy, item: dict[str, Any], ancestries: dict[str, OrgAncestry], deadline: Deadline
+    ) -> Outcome:
         """One invitation's outcome. Whatever goes wrong becomes its FAILED outcome; nothing is raised."""
         decision: Decision | None = None
         inv = _unreadable(item)
@@ -436,14 +451,14 @@ class Acceptor:
             if deadline.expired():
                 return Outcome(inv, None, Result.DEFERRED)
             sharer = inv.shared_by if isinstance(inv.shared_by, str) else ""
-            ancestry = ancestries.get(sharer) if self.policy.uses_ous else None
-            decision = evaluate(self.policy, inv, ancestry)
+            ancestry = ancestries.get(sharer) if policy.uses_ous else None
+            decision = evaluate(policy, inv, ancestry)
             if decision.action is Action.IGNORE:
                 pending = (
                     Result.FOR_PRINCIPAL if decision.reason == Reason.ADDRESSED_TO_PRINCIPAL else Result.LEFT_PENDING
                 )
                 return Outcome(inv, decision, pending)
-            if self.policy.dry_run:
+            if policy.dry_run:
                 return Outcome(inv, decision, Result.DRY_RUN)
             if not isinstance(inv.share_invitation_id, str):
                 raise TypeError("the policy decided an invitation without a string id")
@@ -489,7 +504,7 @@ class Acceptor:
                 reason_detail=outcome.error_message,
             )
             return
-        record = outcome.record(self.policy.dry_run)
+        record = outcome.record(summary.dry_run)
         if outcome.result is Result.FAILED:
             self._warn("invitation update failed", **record)
         else:

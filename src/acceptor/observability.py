@@ -35,6 +35,7 @@ METRICS = {
     "InvitationsForPrincipals": "invitations addressed to an IAM user or role: theirs to answer, left pending",
     "UpdatesAnswerLost": "updates whose answer was lost and whose retry found them settled (counted as applied)",
     "ListItemsMalformed": "listed items that were not objects; skipped",
+    "PolicyLoadFailures": "runs stopped because the policy document was missing, unreadable or invalid",
     "SweepsCompleted": "sweeps that listed every invitation and finished in time (the heartbeat)",
 }
 
@@ -107,3 +108,7 @@ def emit_invalid_event() -> None:
 
 def emit_ignored_event() -> None:
     metrics.add_metric(name="ShareEventsIgnored", unit=MetricUnit.Count, value=1)
+
+
+def emit_policy_load_failure() -> None:
+    metrics.add_metric(name="PolicyLoadFailures", unit=MetricUnit.Count, value=1)

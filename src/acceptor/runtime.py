@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from acceptor.deadline import Deadline
 from acceptor.engine import Acceptor
 from acceptor.observability import logger
+from acceptor.policy_source import PolicySource
 from acceptor.settings import Settings, load_settings
 from acceptor.wellarchitected import Clients, ShareInvitations
 
@@ -21,6 +22,7 @@ from acceptor.wellarchitected import Clients, ShareInvitations
 class Components(NamedTuple):
     settings: Settings
     acceptor: Acceptor
+    policy_source: PolicySource
 
 
 _cached: Components | None = None
@@ -34,6 +36,7 @@ def build(
     ancestry: Any = None,
     notifier: Any = None,
     sts_client: Any = None,
+    ssm_client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given.
@@ -62,7 +65,15 @@ def build(
         max_workers=settings.max_workers,
         sleep=sleep,
     )
-    return Components(settings, acceptor)
+    source = PolicySource(
+        settings.policy,
+        parameter=settings.policy_parameter,
+        policy_file=settings.policy_file,
+        cache_seconds=settings.policy_cache_seconds,
+        organizations=bool(settings.organizations_role_arn) or ancestry is not None,
+        ssm_client=ssm_client,
+    )
+    return Components(settings, acceptor, source)
 
 
 def components(env: Mapping[str, str] | None = None) -> Components:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from policy import Policy, PolicyConfigError, load_policy
 from policy.config import ASCII_SPACE, non_ascii_note
+from policy.model import SimpleForm
 
 # All matched with fullmatch. IAM names: ASCII letters, digits and +=,.@_- ; a path is /segment/.../
 _PARTITION = r"aws(?:-[a-z]+)*"
@@ -22,6 +23,23 @@ _ROLE_ARN = re.compile(
 )
 _TOPIC_ARN = re.compile(rf"arn:{_PARTITION}:sns:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}")
 _MAX_ARN_LENGTH = 2048
+# An SSM parameter by name (this account and region) or by ARN (one shared through AWS RAM).
+_PARAMETER_NAME = r"/?(?:[A-Za-z0-9_.-]{1,1011}/){0,14}[A-Za-z0-9_.-]{1,1011}"
+_PARAMETER = re.compile(
+    rf"{_PARAMETER_NAME}|arn:{_PARTITION}:ssm:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:parameter/{_PARAMETER_NAME}"
+)
+# A file shipped with the function's code, relative to it: no absolute path, no "..".
+_POLICY_FILE = re.compile(r"(?:[A-Za-z0-9_.-]{1,128}/){0,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+# The variables a policy document replaces; they must be left at their defaults when one is set.
+_DOCUMENT_REPLACES = {
+    "ALLOWED_SOURCE_ACCOUNTS": "allowed_accounts",
+    "ALLOWED_SOURCE_OUS": "allowed_ous",
+    "DENIED_SOURCE_ACCOUNTS": "denied_accounts",
+    "DENIED_SOURCE_OUS": "denied_ous",
+    "ALLOWED_RESOURCE_TYPES": "allowed_resource_types",
+    "ALLOWED_PERMISSION_TYPES": "allowed_permission_types",
+    "NON_MATCHING_ACTION": "non_matching_action",
+}
 _INTEGER = re.compile(r"-?[0-9]{1,15}")
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
@@ -42,6 +60,9 @@ class Settings(NamedTuple):
     safety_margin_seconds: float = 10.0
     hint_lookup_attempts: int = 2
     notification_topic_arn: str | None = None
+    policy_parameter: str | None = None  # the policy document is this SSM parameter (name or ARN)
+    policy_file: str | None = None  # the policy document is this file, relative to the function's code
+    policy_cache_seconds: float = 300.0
 
 
 def _number(
@@ -97,6 +118,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     margin = _number(env, "SAFETY_MARGIN_SECONDS", 10.0, 0, 600, problems)
     attempts = _number(env, "HINT_LOOKUP_ATTEMPTS", 2, 1, 10, problems, integer=True)
 
+    parameter = _arn(env, "POLICY_PARAMETER", _PARAMETER, "an SSM parameter name or ARN", problems)
+    policy_file = _arn(env, "POLICY_FILE", _POLICY_FILE, "a file path relative to the function's code", problems)
+    if policy_file is not None and ".." in policy_file.split("/"):
+        problems.append(f"POLICY_FILE: {policy_file!r} leaves the function's code")
+    cache = _number(env, "POLICY_CACHE_SECONDS", 300.0, 0, 3600, problems)
+    if parameter and policy_file:
+        problems.append("POLICY_PARAMETER and POLICY_FILE are both set: the policy document comes from one place")
+    if (parameter or policy_file) and policy is not None and policy.simple is not None:
+        problems.extend(_replaced_by_document(policy.simple, "POLICY_PARAMETER" if parameter else "POLICY_FILE"))
+
     # Read from the raw environment so that this is reported even when the policy itself failed to parse.
     names = [n for n in ("ALLOWED_SOURCE_OUS", "DENIED_SOURCE_OUS") if env.get(n, "").strip(ASCII_SPACE + ",")]
     if names and not env.get("ORGANIZATIONS_ROLE_ARN", "").strip(ASCII_SPACE):
@@ -114,4 +145,18 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         safety_margin_seconds=margin,
         hint_lookup_attempts=int(attempts),
         notification_topic_arn=topic_arn,
+        policy_parameter=parameter,
+        policy_file=policy_file,
+        policy_cache_seconds=cache,
     )
+
+
+def _replaced_by_document(form: SimpleForm, source: str) -> list[str]:
+    """A variable the document replaces, set to anything but its default, is a contradiction to report."""
+    default = SimpleForm()
+    return [
+        f"{name}: set, but {source} names a policy document, which replaces it (leave it empty; "
+        "write the rule in the document)"
+        for name, field in _DOCUMENT_REPLACES.items()
+        if getattr(form, field) != getattr(default, field)
+    ]

@@ -7,8 +7,10 @@ from typing import Any
 from acceptor import runtime
 from acceptor.engine import Summary
 from acceptor.events import InvalidEvent
-from acceptor.observability import emit_invalid_event, logger
+from acceptor.observability import emit_invalid_event, emit_policy_load_failure, logger
+from acceptor.policy_source import PolicyUnavailable
 from acceptor.settings import ConfigurationError
+from policy import Policy
 
 
 def load_components(components: runtime.Components | None) -> runtime.Components:
@@ -21,6 +23,20 @@ def load_components(components: runtime.Components | None) -> runtime.Components
         return runtime.components()
     except ConfigurationError as err:
         logger.error("invalid configuration; no invitation was touched", extra={"problems": err.problems})
+        raise
+
+
+def run_policy(components: runtime.Components) -> Policy:
+    """This run's policy; a document that is missing, unreadable or invalid is logged, counted and raised
+    before any invitation is touched."""
+    try:
+        return components.policy_source.current()
+    except PolicyUnavailable as err:
+        logger.error(
+            "policy unavailable; no invitation was touched",
+            extra={"policy_source": components.policy_source.where, "error": str(err)},
+        )
+        emit_policy_load_failure()
         raise
 
 

@@ -17,7 +17,8 @@ from acceptor.deadline import Deadline
 from acceptor.engine import HintStatus, Summary
 from acceptor.events import IgnoredEvent, InvalidEvent, ShareHint, is_sqs_batch, parse_share_event, parse_sqs_batch
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
-from handlers.common import invalid_event, load_components, run_status
+from handlers.common import invalid_event, load_components, run_policy, run_status
+from policy import Policy
 
 
 class RetryLater(Exception):
@@ -29,10 +30,11 @@ class RetryLater(Exception):
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 def lambda_handler(event: Any, context: Any, components: runtime.Components | None = None) -> dict[str, Any]:
     comps = load_components(components)
+    policy = run_policy(comps)
     own_account = runtime.own_account(context)
     deadline = runtime.deadline(context, comps.settings)
     if is_sqs_batch(event):
-        return _batch(event, context, comps, own_account, deadline)
+        return _batch(event, context, comps, policy, own_account, deadline)
     try:
         hint = parse_share_event(event, own_account)
     except IgnoredEvent as err:
@@ -41,9 +43,11 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
     except InvalidEvent as err:
         return invalid_event(err)
     logger.append_keys(share_invitation_id=hint.invitation_id)
-    summary = Summary(dry_run=comps.settings.policy.dry_run)
+    summary = Summary(dry_run=policy.dry_run)
     try:
-        comps.acceptor.handle_hints([hint], deadline, summary, attempts=comps.settings.hint_lookup_attempts)
+        comps.acceptor.handle_hints(
+            [hint], deadline, summary, policy=policy, attempts=comps.settings.hint_lookup_attempts
+        )
     finally:
         emit_summary_metrics(summary)
     result = {"status": run_status(summary), "share_invitation_id": hint.invitation_id, **summary.to_dict()}
@@ -52,13 +56,18 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
 
 
 def _batch(
-    event: dict[str, Any], context: Any, comps: runtime.Components, own_account: str | None, deadline: Deadline
+    event: dict[str, Any],
+    context: Any,
+    comps: runtime.Components,
+    policy: Policy,
+    own_account: str | None,
+    deadline: Deadline,
 ) -> dict[str, Any]:
     try:
         messages = parse_sqs_batch(event)
     except InvalidEvent as err:  # a record without a message id: SQS cannot be told which one to retry
         return invalid_event(err)
-    summary = Summary(dry_run=comps.settings.policy.dry_run)
+    summary = Summary(dry_run=policy.dry_run)
     hints: dict[str, ShareHint] = {}  # message id -> hint
     for message in messages:
         try:
@@ -79,7 +88,11 @@ def _batch(
     try:
         if hints:
             results = comps.acceptor.handle_hints(
-                list(hints.values()), deadline, summary, attempts=comps.settings.hint_lookup_attempts
+                list(hints.values()),
+                deadline,
+                summary,
+                policy=policy,
+                attempts=comps.settings.hint_lookup_attempts,
             )
             statuses = results.status
     finally:

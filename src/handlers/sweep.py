@@ -10,7 +10,7 @@ from acceptor import runtime
 from acceptor.engine import Summary
 from acceptor.events import InvalidEvent, parse_sweep_event
 from acceptor.observability import emit_summary_metrics, emit_sweep_completed, logger, metrics, traced
-from handlers.common import invalid_event, load_components, run_status
+from handlers.common import invalid_event, load_components, run_policy, run_status
 
 
 @traced
@@ -18,13 +18,14 @@ from handlers.common import invalid_event, load_components, run_status
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 def lambda_handler(event: Any, context: Any, components: runtime.Components | None = None) -> dict[str, Any]:
     comps = load_components(components)
+    policy = run_policy(comps)
     try:
         parse_sweep_event(event)
     except InvalidEvent as err:
         return invalid_event(err)
-    summary = Summary(dry_run=comps.settings.policy.dry_run)
+    summary = Summary(dry_run=policy.dry_run)
     try:
-        comps.acceptor.sweep(runtime.deadline(context, comps.settings), summary)
+        comps.acceptor.sweep(runtime.deadline(context, comps.settings), summary, policy)
     finally:
         emit_summary_metrics(summary)  # what was done is counted even if the run broke off
     if summary.complete and summary.list_error is None:

@@ -1,0 +1,121 @@
+"""Where the policy comes from: the eight environment variables, a document shipped with the function
+(``POLICY_FILE``), or a document in an SSM parameter (``POLICY_PARAMETER``, by name or by the ARN of a
+parameter shared through AWS RAM) read with Powertools Parameters and cached ``POLICY_CACHE_SECONDS``.
+
+``current()`` gives the policy for this run or raises ``PolicyUnavailable`` naming the problem; the
+handlers then stop before any invitation is touched. A failure is never cached: the next run asks again.
+``DRY_RUN=true`` in the environment forces dry run whatever a document says.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from policy import Policy, PolicyDocumentError, load_document
+
+# Short timeouts, two attempts: a run waits at most about 10 s for its policy, and only when not cached.
+SSM_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=3)
+CODE_DIR = Path(__file__).resolve().parent.parent  # the function's code: src/ here, /var/task in Lambda
+
+
+class PolicyUnavailable(Exception):
+    """The policy document could not be read or is invalid; nothing may be decided."""
+
+
+class PolicySource:
+    """The policy for each run. Thread-safe."""
+
+    def __init__(
+        self,
+        env_policy: Policy,
+        *,
+        parameter: str | None = None,
+        policy_file: str | None = None,
+        cache_seconds: float = 300.0,
+        organizations: bool = False,
+        ssm_client: Any = None,
+        code_dir: Path = CODE_DIR,
+    ) -> None:
+        self._env_policy = env_policy
+        self._parameter = parameter
+        self._file = policy_file
+        self._cache_seconds = cache_seconds
+        self._organizations = organizations
+        self._ssm_client = ssm_client
+        self._code_dir = code_dir
+        self._provider: Any = None
+        self._compiled: tuple[str, Policy] | None = None  # (document text, its policy)
+        self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        if self._parameter:
+            return f"SSM parameter {self._parameter}"
+        if self._file:
+            return f"file {self._file}"
+        return "environment variables"
+
+    def current(self) -> Policy:
+        if not self._parameter and not self._file:
+            return self._env_policy
+        text = self._read()
+        with self._lock:
+            if self._compiled is not None and self._compiled[0] == text:
+                return self._compiled[1]
+        try:
+            policy = load_document(text, source=self.where)
+        except PolicyDocumentError as err:
+            raise PolicyUnavailable(str(err)) from err
+        if policy.uses_ous and not self._organizations:
+            raise PolicyUnavailable(
+                f"invalid policy document ({self.where}): rules name OUs but ORGANIZATIONS_ROLE_ARN is empty: "
+                "OU rules need the read-only Organizations role (templates/org-lookup-role.yaml)"
+            )
+        if self._env_policy.dry_run and not policy.dry_run:
+            policy = policy.with_dry_run(True)  # DRY_RUN=true on the stack wins over the document
+        with self._lock:
+            self._compiled = (text, policy)
+        return policy
+
+    def _read(self) -> str:
+        if self._file:
+            path = self._code_dir / self._file
+            try:
+                return path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise PolicyUnavailable(f"policy file {self._file} cannot be read: {err}") from err
+        return self._read_parameter()
+
+    def _read_parameter(self) -> str:
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        assert self._parameter is not None
+        with self._lock:
+            if self._provider is None:
+                if self._ssm_client is None:
+                    import boto3
+
+                    self._ssm_client = boto3.client("ssm", config=SSM_CONFIG)
+                self._provider = SSMProvider(boto3_client=self._ssm_client)
+            provider = self._provider
+        try:
+            value = provider.get(self._parameter, max_age=int(self._cache_seconds))
+        except (GetParameterError, ClientError, BotoCoreError) as err:
+            raise PolicyUnavailable(f"ssm:GetParameter for {self._parameter} failed: {_describe(err)}") from err
+        if not isinstance(value, str):
+            raise PolicyUnavailable(f"SSM parameter {self._parameter} did not hold text")
+        return value
+
+
+def _describe(err: Exception) -> str:
+    cause = err.__cause__ if isinstance(err.__cause__, ClientError) else err
+    if isinstance(cause, ClientError):
+        error = cause.response.get("Error", {})
+        return f"{error.get('Code') or 'Unknown'}: {error.get('Message') or ''}".rstrip(": ")
+    return f"{type(err).__name__}: {err}"

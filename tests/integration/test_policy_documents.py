@@ -1,0 +1,199 @@
+"""Policy documents end to end: the same scenarios decided from the environment variables and from a
+document (a shipped file or an SSM parameter under moto), a central parameter read by ARN, caching, and
+a missing or invalid document stopping the run before any invitation is touched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from acceptor.policy_source import PolicySource, PolicyUnavailable
+from acceptor.settings import ConfigurationError, load_settings
+from handlers import share_event, sweep
+from policy import load_policy
+from simulator import Simulator
+from tests.integration.conftest import DENIED, SCHEDULED, SECURITY, TRUSTED, UNKNOWN, components, invoke
+from tools.demo import World
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMETER = "/wa-share-acceptor/policy"
+# The scenario of the handler tests, written once as variables and once as a document.
+ENV_FORM = {
+    "ALLOWED_SOURCE_ACCOUNTS": f"{TRUSTED},{SECURITY}",
+    "DENIED_SOURCE_ACCOUNTS": DENIED,
+    "ALLOWED_RESOURCE_TYPES": "WORKLOAD,LENS,PROFILE",
+    "NON_MATCHING_ACTION": "REJECT",
+}
+DOCUMENT = {
+    "version": 1,
+    "non_matching_action": "REJECT",
+    "rules": [
+        {"id": "vendor", "action": "REJECT", "sharers": {"accounts": [DENIED]}},
+        {
+            "id": "trusted",
+            "action": "ACCEPT",
+            "sharers": {"accounts": [TRUSTED, SECURITY]},
+            "resource_types": ["WORKLOAD", "LENS", "PROFILE"],
+        },
+    ],
+}
+# A document for the base environment of the fixtures: no variables of the allowlist may be set with it.
+DOCUMENT_ENV = {"ALLOWED_SOURCE_ACCOUNTS": "", "DENIED_SOURCE_ACCOUNTS": ""}
+
+
+def scenario(world: World) -> list[Any]:
+    return [
+        world.workload(TRUSTED, "payments-api", "READONLY"),
+        world.workload(TRUSTED, "ledger", "CONTRIBUTOR"),
+        world.lens(SECURITY, "security-lens"),
+        world.template(TRUSTED, "standard-review"),
+        world.profile(DENIED, "vendor-profile"),
+        world.workload(UNKNOWN, "shadow", "READONLY"),
+    ]
+
+
+def outcome(run: Any) -> dict[str, tuple[str, str]]:
+    return {r["resource_name"]: (r["action"], r["reason"]) for r in run.decisions}
+
+
+@pytest.fixture
+def ssm() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("ssm", region_name="us-east-1")
+
+
+def test_the_same_scenario_as_variables_and_as_a_document_decides_alike(
+    sim: Simulator, world: World, tmp_path: Path
+) -> None:
+    shares = scenario(world)
+    env_run = invoke(sweep.lambda_handler, SCHEDULED, components(sim, ENV_FORM, sleep=lambda _s: None))
+    env_statuses = [world.status(s) for s in shares]
+    assert env_statuses == ["ACCEPTED", "REJECTED", "ACCEPTED", "REJECTED", "REJECTED", "REJECTED"]
+
+    # The same invitations again, in a fresh world, decided from the document shipped with the code
+    other = Simulator(strict=sim.strict)
+    other_world = World(other)
+    other_shares = scenario(other_world)
+    (tmp_path / "policy.json").write_text(json.dumps(DOCUMENT))
+    comps = components(other, {**DOCUMENT_ENV, "POLICY_FILE": "policy.json"})
+    comps.policy_source._code_dir = tmp_path  # the function's code directory, as /var/task in Lambda
+    doc_run = invoke(sweep.lambda_handler, SCHEDULED, comps)
+    assert [other_world.status(s) for s in other_shares] == env_statuses
+    assert outcome(doc_run) == outcome(env_run)
+    rules = {r["resource_name"]: r.get("rule_id") for r in doc_run.decisions}  # None values are not logged
+    assert rules["payments-api"] == "trusted" and rules["vendor-profile"] == "vendor"
+    assert rules["shadow"] is None  # NonMatchingAction decided it, no rule
+
+
+def test_a_central_parameter_read_by_arn_decides_and_is_cached(sim: Simulator, world: World, ssm: Any) -> None:
+    arn = ssm.put_parameter(Name=PARAMETER, Value=json.dumps(DOCUMENT), Type="String", Tier="Advanced")
+    arn = ssm.get_parameter(Name=PARAMETER)["Parameter"]["ARN"]
+    env = {**DOCUMENT_ENV, "POLICY_PARAMETER": arn, "POLICY_CACHE_SECONDS": "300"}
+    comps = components(sim, env, ssm_client=ssm)
+    first = world.workload(TRUSTED, "payments-api", "READONLY")
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps)
+    assert world.status(first) == "ACCEPTED" and run.decisions[0]["rule_id"] == "trusted"
+    # A change of the parameter is not seen while the cached copy is fresh...
+    ssm.put_parameter(Name=PARAMETER, Value=json.dumps({**DOCUMENT, "rules": DOCUMENT["rules"][:1]}), Overwrite=True)
+    second = world.workload(TRUSTED, "ledger-readonly", "READONLY")
+    invoke(sweep.lambda_handler, SCHEDULED, comps)
+    assert world.status(second) == "ACCEPTED"
+
+
+def test_a_changed_parameter_applies_at_the_next_run_without_a_cache(sim: Simulator, world: World, ssm: Any) -> None:
+    ssm.put_parameter(Name=PARAMETER, Value=json.dumps(DOCUMENT), Type="String")
+    comps = components(
+        sim, {**DOCUMENT_ENV, "POLICY_PARAMETER": PARAMETER, "POLICY_CACHE_SECONDS": "0"}, ssm_client=ssm
+    )
+    stricter = {**DOCUMENT, "rules": [*DOCUMENT["rules"], {"action": "REJECT", "sharers": {"accounts": [TRUSTED]}}]}
+    ssm.put_parameter(Name=PARAMETER, Value=json.dumps(stricter), Overwrite=True)
+    share = world.workload(TRUSTED, "payments-api", "READONLY")
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps)
+    assert world.status(share) == "REJECTED" and run.decisions[0]["rule"] == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (None, "ParameterNotFound"),
+        ("{not json", "not valid JSON"),
+        (json.dumps({**DOCUMENT, "version": 9}), "$.version"),
+        (json.dumps({"version": 1, "rules": [{"action": "ACCEPT", "sharers": {"ous": ["r-ab12"]}}]}), "ORGANIZATIONS"),
+    ],
+)
+@pytest.mark.parametrize("handler", [sweep.lambda_handler, share_event.lambda_handler])
+def test_a_missing_or_invalid_document_stops_the_run_before_anything_is_touched(
+    sim: Simulator, world: World, ssm: Any, value: str | None, problem: str, handler: Any
+) -> None:
+    if value is not None:
+        ssm.put_parameter(Name=PARAMETER, Value=value, Type="String")
+    share = world.workload(TRUSTED, "payments-api", "READONLY")
+    comps = components(sim, {**DOCUMENT_ENV, "POLICY_PARAMETER": PARAMETER}, ssm_client=ssm)
+    sim.reset_stats()
+    event = SCHEDULED if handler is sweep.lambda_handler else sim.events[-1]
+    from tests.integration.conftest import Context
+    from tools.demo import Capture
+
+    capture = Capture()
+    with capture.running(), pytest.raises(PolicyUnavailable) as err:
+        handler(event, Context(), components=comps)
+    assert problem in str(err.value)
+    assert sim.stats.get("total", 0) == 0 and world.status(share) == "PENDING"
+    [logged] = capture.records("policy unavailable; no invitation was touched")
+    assert problem in logged["error"] and logged["policy_source"] == f"SSM parameter {PARAMETER}"
+    assert capture.metrics()["PolicyLoadFailures"] == 1
+
+
+def test_dry_run_on_the_stack_wins_over_the_document(sim: Simulator, world: World, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        f"version: 1\ndry_run: false\nrules:\n  - {{action: ACCEPT, sharers: {{accounts: ['{TRUSTED}']}}}}\n"
+    )
+    comps = components(sim, {**DOCUMENT_ENV, "POLICY_FILE": "p.yaml", "DRY_RUN": "true"})
+    comps.policy_source._code_dir = tmp_path
+    share = world.workload(TRUSTED, "payments-api", "READONLY")
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps)
+    assert run.result["dry_run"] is True and run.decisions[0]["result"] == "dry_run"
+    assert world.status(share) == "PENDING"
+
+
+def test_a_document_and_the_variables_it_replaces_cannot_both_be_set() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        load_settings(
+            {"POLICY_PARAMETER": PARAMETER, "ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "NON_MATCHING_ACTION": "REJECT"}
+        )
+    assert len(err.value.problems) == 2
+    assert all("POLICY_PARAMETER names a policy document" in p for p in err.value.problems)
+    with pytest.raises(ConfigurationError, match="both set"):
+        load_settings({"POLICY_PARAMETER": PARAMETER, "POLICY_FILE": "policy.json"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("POLICY_PARAMETER", "has space"),
+        ("POLICY_PARAMETER", "arn:aws:ssm:us-east-1:12345:parameter/x"),
+        ("POLICY_FILE", "/etc/passwd"),
+        ("POLICY_FILE", "../outside.json"),
+        ("POLICY_FILE", "config/../../outside.json"),
+        ("POLICY_CACHE_SECONDS", "3601"),
+        ("POLICY_CACHE_SECONDS", "\uff11\uff10"),  # fullwidth 10
+    ],
+)
+def test_bad_policy_locations_are_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        load_settings({name: value})
+    assert any(name in p for p in err.value.problems)
+
+
+def test_a_shipped_file_that_is_missing_names_the_file(tmp_path: Path) -> None:
+    source = PolicySource(load_policy({}), policy_file="policy.json", code_dir=tmp_path)
+    with pytest.raises(PolicyUnavailable, match=r"policy file policy\.json cannot be read"):
+        source.current()
+    (tmp_path / "policy.json").write_text(json.dumps(DOCUMENT))
+    assert source.current().rules[0].id == "vendor"  # a failure is never cached
