@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from acceptor.settings import load_settings
 from policy import Action, Invitation, evaluate, load_document
 from tools.cfn_template import Resolver, function_properties, load_template
 from tools.stackset_template import stackset_template
@@ -120,6 +121,12 @@ def test_policy_parameter_admits_names_and_arns(value: str) -> None:
 @pytest.mark.parametrize("value", BAD_PARAMETERS)
 def test_policy_parameter_refuses_anything_else(value: str) -> None:
     assert not re.fullmatch(PARAMS["PolicyParameter"]["AllowedPattern"], value)
+
+
+@pytest.mark.parametrize("value", GOOD_PARAMETERS[1:])
+def test_what_the_template_admits_the_functions_accept(value: str) -> None:
+    settings = load_settings({"POLICY_PARAMETER": value, "POLICY_CACHE_SECONDS": "300"})
+    assert settings.policy_parameter == value
 
 
 @pytest.mark.parametrize("role", ["SweepRole", "ShareEventRole"])

@@ -477,7 +477,7 @@ def test_the_readme_example_decides_as_its_table_says() -> None:
 
     assert decide("333333333333", "LENS", "acme-security", None, elsewhere) == (
         Action.ACCEPT,
-        "security-lenses",
+        "security-lenses-and-profiles",
         "allowed_account",
     )
     assert decide("333333333333", "LENS", "vendor-lens", None, elsewhere)[::2] == (
@@ -487,18 +487,18 @@ def test_the_readme_example_decides_as_its_table_says() -> None:
     assert decide("333333333333", "PROFILE", "pci", None, elsewhere)[:2] == (Action.ACCEPT, "security-profiles")
     assert decide("666666666666", "WORKLOAD", "app", "READONLY", below_platform)[:2] == (
         Action.ACCEPT,
-        "platform-workloads",
+        "platform-workloads-readonly",
     )
     assert decide("666666666666", "WORKLOAD", "app", "READONLY", None)[::2] == (Action.IGNORE, "org_lookup_failed")
     assert decide("666666666666", "WORKLOAD", "app", "READONLY", OrgAncestry.failed("denied"))[0] is Action.IGNORE
     assert decide("444444444444", "WORKLOAD", "app", "CONTRIBUTOR", elsewhere)[:2] == (
         Action.ACCEPT,
-        "review-workloads",
+        "review-account-contributor",
     )
     for rtype in ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE"):
         assert decide("555555555555", rtype, "acme-x", "READONLY", below_platform)[:2] == (
             Action.REJECT,
-            "vendor-never",
+            "vendor-denied",
         )
     for sharer in ("333333333333", "444444444444", "666666666666", "777777777777"):
         assert decide(sharer, "TEMPLATE", "t", None, below_platform)[::2] == (
@@ -506,8 +506,15 @@ def test_the_readme_example_decides_as_its_table_says() -> None:
             "resource_type_not_allowed",
         )
     table = README[README.index("| Invitation | Decision | Rule |") : README.index("### Where the document lives")]
-    for rule_id in ("security-lenses", "security-profiles", "platform-workloads", "review-workloads", "vendor-never"):
-        assert f"`{rule_id}`" in table
+    for rule in policy.rules:
+        assert f"| {rule.position} `{rule.id}` |" in table, rule.id
+
+
+def test_the_readme_example_is_the_json_example() -> None:
+    yaml_form = load_document(_readme_document(), source="README")
+    json_form = load_document((ROOT / "docs" / "examples" / "policy.json").read_text(), source="example")
+    assert yaml_form == json_form
+    assert [r.id for r in yaml_form.rules] == [r.id for r in json_form.rules]
 
 
 def test_the_readme_example_passes_check_policy(tmp_path: Path) -> None:
