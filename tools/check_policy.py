@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from acceptor.policy_source import PolicySource, PolicyUnavailable
 from acceptor.settings import ConfigurationError, load_settings
 from acceptor.wellarchitected import RESOURCE_TYPES, ListError, ShareInvitations
 from policy import (
@@ -41,6 +42,7 @@ from policy import (
 )
 from tools.lambda_env import function_environment, read_env_vars_file
 
+ROOT = Path(__file__).resolve().parents[1]
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024  # what policy.load_document accepts
 _FUNCTIONS = ("SweepFunction", "ShareEventFunction")
 
@@ -89,10 +91,11 @@ def load_policy_file(path: str) -> Loaded:
     return Loaded(policy, f"document {path}")
 
 
-def load_env_vars(path: str | None, function: str = "SweepFunction") -> Loaded:
-    """The policy and settings a function gets: template defaults, then the env-vars overlay."""
+def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_client: Any = None) -> Loaded:
+    """The policy and settings a function gets: template defaults, then the env-vars overlay. When they
+    name a policy document (POLICY_FILE, POLICY_PARAMETER), it is read the way the function reads it."""
     try:
-        _, env = function_environment(function, read_env_vars_file(path))
+        props, env = function_environment(function, read_env_vars_file(path))
         settings = load_settings(env)
     except ConfigurationError as err:
         raise InvalidPolicy("invalid configuration:", list(err.problems)) from err
@@ -104,7 +107,29 @@ def load_env_vars(path: str | None, function: str = "SweepFunction") -> Loaded:
         "notification_topic_arn": settings.notification_topic_arn,
     }
     label = f"variables {path}" if path else "variables (template defaults)"
-    return Loaded(settings.policy, label, settings.organizations_role_arn, extra)
+    policy = settings.policy
+    if settings.policy_parameter or settings.policy_file:
+        source = PolicySource(
+            settings.policy,
+            parameter=settings.policy_parameter,
+            policy_file=settings.policy_file,
+            cache_seconds=0,
+            organizations=bool(settings.organizations_role_arn),
+            ssm_client=ssm_client,
+            code_dir=ROOT / str(props.get("CodeUri") or "src"),
+        )
+        try:
+            policy = source.current()
+        except PolicyUnavailable as err:
+            cause = err.__cause__
+            if isinstance(cause, PolicyDocumentError):
+                title = f"invalid policy document ({label}, {source.where}):"
+                raise InvalidPolicy(title, [str(issue) for issue in cause.issues]) from err
+            if cause is None:
+                raise InvalidPolicy(f"invalid policy ({label}):", [str(err)]) from err
+            raise PreviewError(f"{label}: {err}") from err
+        label = f"{label}: {source.where}"
+    return Loaded(policy, label, settings.organizations_role_arn, extra)
 
 
 def _looks_like_env_vars(text: str) -> bool:
@@ -122,10 +147,11 @@ def _looks_like_env_vars(text: str) -> bool:
     )
 
 
-def load_deployed(path: str) -> Loaded:
-    """The deployed policy: a policy document, or an env-vars file (the eight variables)."""
+def load_deployed(path: str, *, ssm_client: Any = None) -> Loaded:
+    """The deployed policy: a policy document, or an env-vars file (the eight variables, or the document
+    they name)."""
     if _looks_like_env_vars(_read_text(path)):
-        return load_env_vars(path)
+        return load_env_vars(path, ssm_client=ssm_client)
     return load_policy_file(path)
 
 
@@ -310,10 +336,11 @@ def main(
     *,
     wellarchitected_client: Any = None,
     lookup: Callable[[str], OrgAncestry] | None = None,
+    ssm_client: Any = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
-    """The command. Tests inject the Well-Architected client and the Organizations lookup."""
+    """The command. Tests inject the Well-Architected and SSM clients and the Organizations lookup."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = argparse.ArgumentParser(prog="make check-policy", description=__doc__.splitlines()[0])
@@ -329,8 +356,11 @@ def main(
     if args.deployed and not args.what_if:
         parser.error("--deployed compares previews: add --what-if (WHAT_IF=1)")
     try:
-        candidate = load_policy_file(args.policy) if args.policy else load_env_vars(args.env_vars, args.function)
-        deployed = load_deployed(args.deployed) if args.deployed else None
+        if args.policy:
+            candidate = load_policy_file(args.policy)
+        else:
+            candidate = load_env_vars(args.env_vars, args.function, ssm_client=ssm_client)
+        deployed = load_deployed(args.deployed, ssm_client=ssm_client) if args.deployed else None
         if not args.what_if:
             _print_checked(candidate, out)
             return 0
@@ -342,6 +372,12 @@ def main(
         )
         if lookup is None and role:
             lookup = _default_lookup(role)
+        if lookup is None and (candidate.policy.uses_ous or (deployed is not None and deployed.policy.uses_ous)):
+            print(
+                "check-policy: rules name OUs and no Organizations role was given (ORG_ROLE_ARN): "
+                "their invitations show as left pending (org_lookup_failed)",
+                file=err,
+            )
         summaries = list_pending(wellarchitected_client or _default_client())
         rows = preview(candidate.policy, summaries, deployed=deployed.policy if deployed else None, lookup=lookup)
     except InvalidPolicy as bad:
@@ -360,8 +396,17 @@ def _print_checked(loaded: Loaded, out: IO[str]) -> None:
     checked: dict[str, Any] = {"policy": loaded.policy.describe()}
     if loaded.extra is not None:
         checked |= loaded.extra
-    checked["warnings"] = policy_warnings(loaded.policy)
+    checked["warnings"] = policy_warnings(loaded.policy) + _ou_warning(loaded)
     print(json.dumps(checked, indent=2), file=out)
+
+
+def _ou_warning(loaded: Loaded) -> list[str]:
+    if not loaded.policy.uses_ous or loaded.organizations_role_arn:
+        return []
+    return [
+        "rules name OUs: the functions need OrganizationsRoleArn (templates/org-lookup-role.yaml) and refuse "
+        "this document without it; a preview needs ORG_ROLE_ARN to decide them"
+    ]
 
 
 def _print_preview(candidate: Loaded, deployed: Loaded | None, rows: list[Row], fmt: str, out: IO[str]) -> None:

@@ -129,6 +129,29 @@ def test_what_the_template_admits_the_functions_accept(value: str) -> None:
     assert settings.policy_parameter == value
 
 
+@pytest.mark.parametrize("value", ["policy.yaml", "policies/org.json", "a/b/c/d/e/f/g/h/p.yml", "_p", "p..yaml"])
+def test_policy_file_admits_paths_inside_the_code(value: str) -> None:
+    assert re.fullmatch(PARAMS["PolicyFile"]["AllowedPattern"], value)
+    assert load_settings({"POLICY_FILE": value}).policy_file == value
+
+
+@pytest.mark.parametrize(
+    "value", ["..", "../policy.yaml", "a/../../p", "a/..", "/etc/passwd", "a//b", ".hidden", "a b", "p\n", "pé"]
+)
+def test_policy_file_refuses_paths_that_leave_it(value: str) -> None:
+    assert not re.fullmatch(PARAMS["PolicyFile"]["AllowedPattern"], value)
+
+
+def test_one_policy_document_at_most() -> None:
+    [assertion] = TEMPLATE["Rules"]["OnePolicyDocument"]["Assertions"]
+    for parameter, file, ok in (("", "", True), ("/p", "", True), ("", "p.yaml", True), ("/p", "p.yaml", False)):
+        resolver = Resolver(TEMPLATE, {"PolicyParameter": parameter, "PolicyFile": file})
+        assert resolver.resolve(assertion["Assert"]) is ok
+    # what the template refuses at deploy, the functions refuse at run time
+    with pytest.raises(ValueError, match="both set"):
+        load_settings({"POLICY_PARAMETER": "/p", "POLICY_FILE": "p.yaml"})
+
+
 @pytest.mark.parametrize("role", ["SweepRole", "ShareEventRole"])
 def test_no_parameter_no_ssm_permission(role: str) -> None:
     assert _ssm_statements(role, "") == []

@@ -48,6 +48,7 @@ PARAMETER_FOR_ENV = {
     "DRY_RUN": "DryRun",
     "POLICY_PARAMETER": "PolicyParameter",
     "POLICY_CACHE_SECONDS": "PolicyCacheSeconds",
+    "POLICY_FILE": "PolicyFile",
     "ORGANIZATIONS_ROLE_ARN": "OrganizationsRoleArn",
     "ORG_CACHE_TTL_SECONDS": "OrgCacheTtlSeconds",
     "MAX_WORKERS": "SweepConcurrency",

@@ -9,11 +9,14 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 
 from policy import Action, Invitation, OrgAncestry, evaluate, load_document
 from simulator import Simulator, serve
@@ -522,4 +525,103 @@ def test_the_readme_example_passes_check_policy(tmp_path: Path) -> None:
     path.write_text(_readme_document())
     code, out, err = _run(["--policy", str(path)])
     assert code == 0, err
-    assert json.loads(out)["warnings"] == []
+    # its platform rule names an OU: the stack needs the Organizations role
+    assert json.loads(out)["warnings"] == [
+        "rules name OUs: the functions need OrganizationsRoleArn (templates/org-lookup-role.yaml) and refuse "
+        "this document without it; a preview needs ORG_ROLE_ARN to decide them"
+    ]
+
+
+# ---------------------------------------------------------------- variables that name a document
+
+
+PARAMETER_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/wa-share-acceptor/policy"
+
+
+@pytest.fixture
+def ssm() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("ssm", region_name="us-east-1")
+        client.put_parameter(Name="/wa-share-acceptor/policy", Type="String", Tier="Advanced", Value=DOCUMENT)
+        yield client
+
+
+def _env_file(tmp_path: Path, **variables: str) -> Path:
+    path = tmp_path / "env-vars.json"
+    path.write_text(json.dumps({"Parameters": variables}))
+    return path
+
+
+def test_variables_naming_a_parameter_are_checked_with_its_document(tmp_path: Path, ssm: Any) -> None:
+    env = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", DRY_RUN="false")
+    code, out, err = _run(["--env-vars", str(env)], ssm_client=ssm)
+    assert code == 0, err
+    policy = json.loads(out)["policy"]
+    assert policy["source"] == "SSM parameter /wa-share-acceptor/policy"
+    assert [r.get("id") for r in policy["rules"]] == ["vendor-never", "platform", "security-lenses"]
+    assert policy["dry_run"] is False
+    # DryRun=true on the stack wins over the document, as in the functions
+    env = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", DRY_RUN="true")
+    code, out, _ = _run(["--env-vars", str(env)], ssm_client=ssm)
+    assert code == 0 and json.loads(out)["policy"]["dry_run"] is True
+
+
+def test_an_invalid_or_missing_parameter_is_named(tmp_path: Path, ssm: Any) -> None:
+    ssm.put_parameter(
+        Name="/bad", Type="String", Value='{"version": 1, "rules": [{"action": "ACCEPT", "sharers": {"ous": ["x"]}}]}'
+    )
+    code, out, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_PARAMETER="/bad"))], ssm_client=ssm)
+    assert code == 1 and out == ""
+    assert "invalid policy document" in err and "  - $.rules[0].sharers.ous[0]: 'x'" in err
+    code, out, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_PARAMETER="/missing"))], ssm_client=ssm)
+    assert code == 2 and out == ""
+    assert "ssm:GetParameter for /missing failed" in err and "ParameterNotFound" in err
+
+
+def test_variables_a_document_replaces_are_refused(tmp_path: Path, ssm: Any) -> None:
+    env = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", ALLOWED_SOURCE_ACCOUNTS="222222222222")
+    code, _, err = _run(["--env-vars", str(env)], ssm_client=ssm)
+    assert code == 1 and "ALLOWED_SOURCE_ACCOUNTS: set, but POLICY_PARAMETER names a policy document" in err
+
+
+def test_variables_naming_a_shipped_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "src" / "policies").mkdir(parents=True)
+    (tmp_path / "src" / "policies" / "policy.yaml").write_text(DOCUMENT)
+    monkeypatch.setattr(check_policy, "ROOT", tmp_path)
+    code, out, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_FILE="policies/policy.yaml"))])
+    assert code == 0, err
+    assert json.loads(out)["policy"]["source"] == "file policies/policy.yaml"
+    code, _, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_FILE="policies/none.yaml"))])
+    assert code == 2 and "policy file policies/none.yaml cannot be read" in err
+
+
+def test_what_if_against_the_live_parameter(sim: Simulator, tmp_path: Path, ssm: Any) -> None:
+    # Given the deployed stack reads the central parameter, and a candidate that also accepts profiles
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(
+        DOCUMENT + "  - id: security-profiles\n    action: ACCEPT\n"
+        '    sharers: {accounts: ["333333333333"]}\n    resource_types: [PROFILE]\n'
+    )
+    deployed = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy")
+    # When previewing against it
+    code, out, err = _run(
+        ["--policy", str(candidate), "--what-if", "--deployed", str(deployed), "--format", "json"],
+        wellarchitected_client=sim.client(RECIPIENT),
+        ssm_client=ssm,
+    )
+    # Then only the profile's decision changes, and nothing is updated
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["deployed"] == f"variables {deployed}: SSM parameter /wa-share-acceptor/policy"
+    assert [
+        (c["share_invitation_id"], c["deployed"]["action"], c["action"], c["rule_id"]) for c in report["changes"]
+    ] == [("6" * 32, "IGNORE", "ACCEPT", "security-profiles")]
+    _assert_nothing_was_updated(sim)
+
+
+def test_what_if_says_when_ou_rules_cannot_be_decided(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "ou.yaml"
+    path.write_text(f"version: 1\nrules:\n  - action: ACCEPT\n    sharers: {{ous: [{PLATFORM_OU}]}}\n")
+    code, _, err = _run(["--policy", str(path), "--what-if"], wellarchitected_client=sim.client(RECIPIENT))
+    assert code == 0
+    assert "rules name OUs and no Organizations role was given (ORG_ROLE_ARN)" in err
