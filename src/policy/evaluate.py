@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import NamedTuple
 
 from policy.model import (
     NAME_FIELDS,
@@ -35,6 +34,7 @@ _IAM_PRINCIPAL = re.compile(
 _MAX_PRINCIPAL_LENGTH = 2048
 _RESOURCE_TYPES = frozenset(RESOURCE_TYPES)
 _PERMISSION_TYPES = frozenset(PERMISSION_TYPES)
+_TYPE_COUNT, _PERMISSION_COUNT = len(RESOURCE_TYPES), len(PERMISSION_TYPES)
 
 
 class Reason(StrEnum):
@@ -164,58 +164,58 @@ def _permission(invitation: Invitation) -> tuple[str | None, Decision | None]:
     return permission, None
 
 
-class _Inputs(NamedTuple):
-    sharer: str
-    ancestors: frozenset[str] | None
-    ancestry: OrgAncestry | None
-    rtype: str | None
-    rtype_problem: Decision | None
-    permission: str | None
-    permission_problem: Decision | None
-    name: str | None
-    name_field: str
-
-
 _MATCHED_BY_ACCOUNT = "account"
 _NO = "no"
 _NAME_NO = "name"  # everything matched but the resource name
 
 
-def _match(rule: Rule, got: _Inputs) -> str | Decision:
-    """``_NO``, ``"account"``, an OU id list (matched through the OUs), or an IGNORE decision when the rule
+def _match(
+    rule: Rule,
+    sharer: str,
+    ancestors: frozenset[str] | None,
+    ancestry: OrgAncestry | None,
+    invitation: Invitation,
+    rtype: str | None,
+    rtype_problem: Decision | None,
+    permission: str | None,
+    permission_problem: Decision | None,
+) -> str | Decision:
+    """``_NO``, ``_NAME_NO``, ``"account"``, the matching OU ids (joined), or an IGNORE decision when the rule
     might match but an input it needs is unavailable. A REJECT rule that covers every type or permission
     needs no valid value for it; an ACCEPT rule always does."""
     unknown: Decision | None = None
     strict = rule.action is Action.ACCEPT
-    if strict or rule.resource_types != _RESOURCE_TYPES:
-        if got.rtype_problem is not None:
-            unknown = got.rtype_problem
-        elif got.rtype not in rule.resource_types:
+    if strict or len(rule.resource_types) != _TYPE_COUNT:
+        if rtype_problem is not None:
+            unknown = rtype_problem
+        elif rtype not in rule.resource_types:
             return _NO
-    if strict or rule.permission_types != _PERMISSION_TYPES:
-        if got.permission_problem is not None:
-            unknown = unknown or got.permission_problem
-        elif got.permission not in rule.permission_types:
+    if strict or len(rule.permission_types) != _PERMISSION_COUNT:
+        if permission_problem is not None:
+            unknown = unknown or permission_problem
+        elif permission not in rule.permission_types:
             return _NO
     if rule.resource_names:
-        if got.name is None:
+        name = invitation.resource_name
+        if name is None:
+            field = NAME_FIELDS.get(rtype or "", "ResourceName")
             unknown = unknown or _ignore(
-                Reason.MISSING_INPUT, got.name_field, f"{rule.label} matches on the name, and the invitation has none"
+                Reason.MISSING_INPUT, field, f"{rule.label} matches on the name, and the invitation has none"
             )
-        elif not rule.names_match(got.name):
-            named = got.sharer in rule.accounts or bool(got.ancestors and rule.ous & got.ancestors)
+        elif not rule.names_match(name):
+            named = sharer in rule.accounts or bool(ancestors and rule.ous & ancestors)
             return _NAME_NO if named and unknown is None else _NO
-    if got.sharer in rule.accounts:
+    if sharer in rule.accounts:
         return unknown or _MATCHED_BY_ACCOUNT
     if not rule.ous:
         return _NO
-    if got.ancestors is None:
+    if ancestors is None:
         return unknown or _ignore(
             Reason.ORG_LOOKUP_FAILED,
             "SharedBy",
-            f"cannot check the OUs of {rule.label} for sharer {got.sharer}: {_unknown_ancestry(got.ancestry)}",
+            f"cannot check the OUs of {rule.label} for sharer {sharer}: {_unknown_ancestry(ancestry)}",
         )
-    hit = rule.ous & got.ancestors
+    hit = rule.ous & ancestors
     if not hit:
         return _NO
     return unknown or ", ".join(sorted(hit))
@@ -239,35 +239,40 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
         return unusable
     sharer = invitation.shared_by
     assert sharer is not None  # _check_identity answered otherwise
-    rtype, rtype_problem = _resource_type(invitation)
-    permission, permission_problem = _permission(invitation)
+    rtype: str | None = invitation.resource_type
+    rtype_problem: Decision | None = None
+    if type(rtype) is not str or rtype not in _RESOURCE_TYPES:
+        rtype, rtype_problem = _resource_type(invitation)
+    permission: str | None = invitation.permission_type
+    permission_problem: Decision | None = None
+    if type(permission) is not str or permission not in _PERMISSION_TYPES:
+        permission, permission_problem = _permission(invitation)
     ancestors = ancestry.ancestors if ancestry is not None else None
-    got = _Inputs(
-        sharer,
-        ancestors,
-        ancestry,
-        rtype,
-        rtype_problem,
-        permission,
-        permission_problem,
-        invitation.resource_name,
-        NAME_FIELDS.get(rtype or "", "ResourceName"),
-    )
-    candidates = policy.candidates(sharer, ancestors)
-    undecided: Decision | None = None
+
     name_missed: Rule | None = None
-    for action in (Action.REJECT, Action.ACCEPT):  # any REJECT rule that matches beats every ACCEPT rule
-        for rule in candidates:
-            if rule.action is not action:
+    for index in (policy.rejects, policy.accepts):  # any REJECT rule that matches beats every ACCEPT rule
+        best: Rule | None = None
+        best_how = ""
+        undecided: Decision | None = None
+        for rule in index.candidates(sharer, ancestors):
+            if best is not None and rule.position >= best.position:
                 continue
-            how = _match(rule, got)
-            if isinstance(how, Decision):
+            if sharer in rule.accounts and not rule.resource_names and rtype_problem is permission_problem is None:
+                # The common case, without the general matcher: the account is named, type and permission valid
+                if rtype in rule.resource_types and permission in rule.permission_types:
+                    best, best_how = rule, _MATCHED_BY_ACCOUNT
+                continue
+            how = _match(
+                rule, sharer, ancestors, ancestry, invitation, rtype, rtype_problem, permission, permission_problem
+            )
+            if type(how) is Decision:
                 undecided = undecided or how
             elif how is _NAME_NO:
-                if action is Action.ACCEPT:
-                    name_missed = name_missed or rule
+                name_missed = name_missed or rule
             elif how is not _NO:
-                return _decided(rule, how, sharer)
+                best, best_how = rule, str(how)
+        if best is not None:
+            return _decided(best, best_how, sharer)  # the first rule (by position) of this action that matches
         if undecided is not None:
             return undecided  # a rule of this action might match: nothing weaker may decide
     if rtype_problem is not None:
@@ -286,12 +291,13 @@ def evaluate(policy: Policy, invitation: Invitation, ancestry: OrgAncestry | Non
             "PermissionType",
             f"no rule accepts {rtype} with permission {permission}",
         )
-    if name_missed is not None:
+    if name_missed is not None and name_missed.action is Action.ACCEPT:
+        field = NAME_FIELDS.get(rtype, "ResourceName")
         return _non_matching(
             policy,
             Reason.RESOURCE_NAME_NOT_ALLOWED,
-            got.name_field,
-            f"{got.name_field} {shown(got.name)} matches none of the names of {name_missed.label}",
+            field,
+            f"{field} {shown(invitation.resource_name)} matches none of the names of {name_missed.label}",
         )
     return _non_matching(
         policy, Reason.SOURCE_NOT_ALLOWED, "SharedBy", f"no rule accepts this {rtype} from sharer {sharer}"

@@ -174,10 +174,7 @@ class Rule(NamedTuple):
     resource_names: tuple[str, ...] = ()  # glob patterns, ``*`` the only wildcard; empty: any name
     id: str | None = None
     name_patterns: tuple[re.Pattern[str], ...] = ()  # compiled from resource_names
-
-    @property
-    def label(self) -> str:
-        return f"rule {self.position}" + (f" ({self.id})" if self.id else "")
+    label: str = ""  # "rule 3 (security-lenses)", for decision details
 
     def names_match(self, name: str) -> bool:
         return not self.name_patterns or any(p.fullmatch(name) for p in self.name_patterns)
@@ -223,7 +220,40 @@ def make_rule(
         tuple(resource_names),
         rule_id,
         tuple(name_pattern(g) for g in resource_names),
+        f"rule {position}" + (f" ({rule_id})" if rule_id else ""),
     )
+
+
+class _RuleIndex:
+    """The rules of one action, indexed by the accounts and OUs they name."""
+
+    __slots__ = ("by_account", "by_ou", "ou_rules", "rules")
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = tuple(rules)
+        by_account: dict[str, list[Rule]] = {}
+        by_ou: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for account in rule.accounts:
+                by_account.setdefault(account, []).append(rule)
+            for ou in rule.ous:
+                by_ou.setdefault(ou, []).append(rule)
+        self.by_account = {k: tuple(v) for k, v in by_account.items()}
+        self.by_ou = {k: tuple(v) for k, v in by_ou.items()}
+        self.ou_rules = tuple(rule for rule in rules if rule.ous)
+
+    def candidates(self, sharer: str, ancestors: frozenset[str] | None) -> tuple[Rule, ...]:
+        """The rules that may match this sharer: those naming the account, those naming one of its OUs,
+        and, when its OUs are unknown, every rule with OUs (possibly with repeats; order does not matter)."""
+        found = self.by_account.get(sharer, ())
+        if self.ou_rules:
+            if ancestors is None:
+                return found + self.ou_rules
+            for ou in ancestors:
+                more = self.by_ou.get(ou)
+                if more:
+                    found = found + more
+        return found
 
 
 class Policy:
@@ -236,11 +266,10 @@ class Policy:
     __slots__ = (
         "_accept_perms",
         "_accept_types",
-        "_by_account",
-        "_by_ou",
-        "_ou_rules",
+        "accepts",
         "dry_run",
         "non_matching_action",
+        "rejects",
         "rules",
         "simple",
         "source",
@@ -259,17 +288,9 @@ class Policy:
         self.dry_run = bool(dry_run)
         self.simple = simple
         self.source = source
-        by_account: dict[str, list[Rule]] = {}
-        by_ou: dict[str, list[Rule]] = {}
-        for rule in self.rules:
-            for account in rule.accounts:
-                by_account.setdefault(account, []).append(rule)
-            for ou in rule.ous:
-                by_ou.setdefault(ou, []).append(rule)
-        self._by_account = {k: tuple(v) for k, v in by_account.items()}
-        self._by_ou = {k: tuple(v) for k, v in by_ou.items()}
-        self._ou_rules = tuple(rule for rule in self.rules if rule.ous)
-        accepts = [rule for rule in self.rules if rule.action is Action.ACCEPT]
+        self.rejects = _RuleIndex([rule for rule in self.rules if rule.action is Action.REJECT])
+        self.accepts = _RuleIndex([rule for rule in self.rules if rule.action is Action.ACCEPT])
+        accepts = self.accepts.rules
         self._accept_types = frozenset(t for rule in accepts for t in rule.resource_types)
         self._accept_perms = {
             t: frozenset(p for rule in accepts if t in rule.resource_types for p in rule.permission_types)
@@ -305,19 +326,6 @@ class Policy:
     def with_dry_run(self, dry_run: bool) -> Policy:
         return Policy(self.rules, self.non_matching_action, dry_run, self.simple, self.source)
 
-    def candidates(self, sharer: str, ancestors: frozenset[str] | None) -> list[Rule]:
-        """The rules that may match this sharer, in rule order: those naming the account, those naming one
-        of its OUs, and, when its OUs are unknown, every rule with OUs."""
-        found = list(self._by_account.get(sharer, ()))
-        if ancestors is None:
-            found.extend(self._ou_rules)
-        else:
-            for ou in ancestors:
-                found.extend(self._by_ou.get(ou, ()))
-        if len(found) > 1:
-            found = sorted(set(found), key=lambda rule: rule.position)
-        return found
-
     def accepts_type(self, rtype: str) -> bool:
         return rtype in self._accept_types
 
@@ -327,7 +335,7 @@ class Policy:
     @property
     def uses_ous(self) -> bool:
         """True when a decision may need the sharer's place in the organization."""
-        return bool(self._ou_rules)
+        return bool(self.rejects.ou_rules or self.accepts.ou_rules)
 
     def describe(self) -> dict[str, Any]:
         """The effective policy as plain JSON-ready data (for logs and `make check-policy`)."""

@@ -132,7 +132,7 @@ def test_check_policy_prints_the_effective_policy(capsys: pytest.CaptureFixture[
     assert check_policy.main(["--env-vars", str(EVENTS / "env.json")]) == 0
     effective = json.loads(capsys.readouterr().out)
     assert effective["policy"]["variables"]["allowed_source_accounts"] == ["222222222222", "333333333333"]
-    assert effective["policy"]["variables"]["denied_source_accounts"] == ["555555555555"]
+    assert effective["policy"]["rules"][0]["sharers"]["accounts"] == ["555555555555"]
     assert effective["warnings"] == []
 
 
