@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from botocore.exceptions import BotoCoreError
+
 from acceptor.policy_source import PolicySource, PolicyUnavailable
 from acceptor.settings import ConfigurationError, load_settings
 from acceptor.wellarchitected import RESOURCE_TYPES, ListError, ShareInvitations
@@ -120,6 +122,8 @@ def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_clie
         )
         try:
             policy = source.current()
+        except BotoCoreError as err:  # no region or no credentials for the SSM client
+            raise PreviewError(f"{label}: cannot read {source.where}: {err}") from err
         except PolicyUnavailable as err:
             cause = err.__cause__
             if isinstance(cause, PolicyDocumentError):
@@ -378,7 +382,11 @@ def main(
                 "their invitations show as left pending (org_lookup_failed)",
                 file=err,
             )
-        summaries = list_pending(wellarchitected_client or _default_client())
+        try:
+            client = wellarchitected_client or _default_client()
+        except BotoCoreError as failed:  # no region, an unknown profile...
+            raise PreviewError(f"cannot create a Well-Architected client: {failed}") from failed
+        summaries = list_pending(client)
         rows = preview(candidate.policy, summaries, deployed=deployed.policy if deployed else None, lookup=lookup)
     except InvalidPolicy as bad:
         print(bad.title, file=err)

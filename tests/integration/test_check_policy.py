@@ -625,3 +625,12 @@ def test_what_if_says_when_ou_rules_cannot_be_decided(sim: Simulator, tmp_path: 
     code, _, err = _run(["--policy", str(path), "--what-if"], wellarchitected_client=sim.client(RECIPIENT))
     assert code == 0
     assert "rules name OUs and no Organizations role was given (ORG_ROLE_ARN)" in err
+
+
+def test_no_region_is_named_before_anything_is_called(document: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(document.parent / "no-config"))
+    code, out, err = _run(["--policy", str(document), "--what-if"])
+    assert code == 2 and out == ""
+    assert "cannot create a Well-Architected client" in err and "region" in err
