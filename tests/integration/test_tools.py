@@ -70,7 +70,7 @@ def test_invoke_in_process_against_the_http_simulator(monkeypatch: pytest.Monkey
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL_WELLARCHITECTED", f"http://127.0.0.1:{server.server_address[1]}")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "111111111111")
-        monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)  # invoke sets it, as sam local does; undone after
+        monkeypatch.setenv("AWS_SAM_LOCAL", "false")  # invoke sets it, as sam local does; undone after the test
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # as in a fresh `make invoke` process
         env_vars = read_env_vars_file(EVENTS / "env.json")
         event = json.loads((EVENTS / "share-workload.json").read_text())
