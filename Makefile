@@ -14,6 +14,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 FUNCTION ?= SweepFunction
 EVENT    ?= events/scheduled-sweep.json
 ENV_VARS ?=
+POLICY   ?=
+WHAT_IF  ?=
+DEPLOYED ?=
+ORG_ROLE_ARN ?=
+FORMAT   ?=
 PORT     ?= 8787
 STRICT   ?=
 STRICT_FLAG = $(if $(filter 1 true yes,$(STRICT)),--strict)
@@ -74,8 +79,10 @@ probe-aws: venv ## Learn the unverified API behaviours with two real accounts (S
 invoke: venv ## Run FUNCTION with EVENT in-process like `sam local invoke` (ENV_VARS=file optional)
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
 
-check-policy: venv ## Validate an allowlist configuration (ENV_VARS=file) and print the effective policy
-	$(PY) -m tools.check_policy $(if $(ENV_VARS),--env-vars $(ENV_VARS))
+check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), print its rules; WHAT_IF=1 previews it read-only (DEPLOYED=file)
+	$(PY) -m tools.check_policy $(if $(POLICY),--policy "$(POLICY)") $(if $(ENV_VARS),--env-vars "$(ENV_VARS)") \
+	  $(if $(filter 1 true yes,$(WHAT_IF)),--what-if) $(if $(DEPLOYED),--deployed "$(DEPLOYED)") \
+	  $(if $(ORG_ROLE_ARN),--organizations-role-arn "$(ORG_ROLE_ARN)") $(if $(FORMAT),--format "$(FORMAT)")
 
 build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13; ALLOW_SKIP_BUILD=1 skips without it)
 	@set -e; export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \

@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    # Compact: --template-body takes at most 51,200 bytes, and indentation would cost about 30% more.
+    out.write_text(json.dumps(result, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"{out}: {len(result['Resources'])} resources, {out.stat().st_size} bytes")
     return 0
 

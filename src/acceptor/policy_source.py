@@ -101,7 +101,10 @@ class PolicySource:
                 if self._ssm_client is None:
                     import boto3
 
-                    self._ssm_client = boto3.client("ssm", config=SSM_CONFIG)
+                    # SSM answers only for its own region: a parameter shared by ARN is read where it lives,
+                    # so one central parameter serves every region's stack.
+                    region = self._parameter.split(":")[3] if self._parameter.startswith("arn:") else None
+                    self._ssm_client = boto3.client("ssm", region_name=region, config=SSM_CONFIG)
                 self._provider = SSMProvider(boto3_client=self._ssm_client)
             provider = self._provider
         try:

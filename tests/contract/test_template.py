@@ -33,6 +33,7 @@ ALLOWED_ACTIONS = {
     "kms:Decrypt",
     "xray:PutTraceSegments",  # only when EnableTracing=true
     "xray:PutTelemetryRecords",
+    "ssm:GetParameter",  # only on PolicyParameter, only when set (tests/contract/test_policy_templates.py)
 }
 STAR_RESOURCE_OK = {"wellarchitected", "xray"}  # these actions support no resource ARNs
 
@@ -45,6 +46,9 @@ PARAMETER_FOR_ENV = {
     "ALLOWED_PERMISSION_TYPES": "AllowedPermissionTypes",
     "NON_MATCHING_ACTION": "NonMatchingAction",
     "DRY_RUN": "DryRun",
+    "POLICY_PARAMETER": "PolicyParameter",
+    "POLICY_CACHE_SECONDS": "PolicyCacheSeconds",
+    "POLICY_FILE": "PolicyFile",
     "ORGANIZATIONS_ROLE_ARN": "OrganizationsRoleArn",
     "ORG_CACHE_TTL_SECONDS": "OrgCacheTtlSeconds",
     "MAX_WORKERS": "SweepConcurrency",

@@ -197,3 +197,17 @@ def test_a_shipped_file_that_is_missing_names_the_file(tmp_path: Path) -> None:
         source.current()
     (tmp_path / "policy.json").write_text(json.dumps(DOCUMENT))
     assert source.current().rules[0].id == "vendor"  # a failure is never cached
+
+
+def test_a_central_parameter_is_read_in_the_region_its_arn_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    with mock_aws():
+        central = boto3.client("ssm", region_name="us-east-1")
+        central.put_parameter(Name=PARAMETER, Value=json.dumps(DOCUMENT), Type="String", Tier="Advanced")
+        arn = central.get_parameter(Name=PARAMETER)["Parameter"]["ARN"]
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # the function runs in another region
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        source = PolicySource(load_policy({}), parameter=arn, cache_seconds=0)
+        assert [rule.id for rule in source.current().rules] == ["vendor", "trusted"]
+        by_name = PolicySource(load_policy({}), parameter=PARAMETER, cache_seconds=0)
+        with pytest.raises(PolicyUnavailable, match="ParameterNotFound"):
+            by_name.current()  # a name is this region's parameter: there is none in eu-west-1

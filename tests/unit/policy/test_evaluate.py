@@ -20,6 +20,7 @@ def evaluate(policy: Policy | SimpleForm, invitation: Invitation, ancestry: OrgA
     compiled = compile_simple(policy) if isinstance(policy, SimpleForm) else policy
     return evaluate_policy(compiled, invitation, ancestry)
 
+
 TRUSTED, OTHER, DENIED = "111111111111", "222222222222", "333333333333"
 OU_OK, OU_BAD, ROOT = "ou-ab12-allowedou", "ou-ab12-deniedouu", "r-ab12"
 ID = "0123456789abcdef0123456789abcdef"
