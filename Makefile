@@ -102,7 +102,7 @@ validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
 	for t in template.yaml templates/*.yaml; do $(SAM) validate --lint --template-file $$t || exit 1; done
 	$(VENV)/bin/cfn-lint template.yaml templates/*.yaml
 
-bench: venv ## Benchmarks: cold start, sweep throughput, policy speed (prints ratios against targets)
+bench: venv ## Benchmarks: cold start, sweeps, a burst of share events, policy speed (prints ratios against targets)
 	$(PY) -m bench
 
 mutation: venv ## Mutation testing (mutmut) of src/policy, events.py and engine.py, then scores; MODULE=src/policy for one. Slow

@@ -16,6 +16,8 @@ from pathlib import Path
 import tools  # noqa: F401  (puts src/ on sys.path)
 from bench import burst, coldstart, policy_speed, sweep
 
+MUTATION_SECTION = "## Mutation scores (`make mutation`)"
+
 
 def verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES target"
@@ -182,7 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     out("```")
     out("</details>")
     if args.output:
-        Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        report = "\n".join(lines) + "\n"
+        path = Path(args.output)
+        kept = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if MUTATION_SECTION in kept:  # `make mutation` keeps its scores at the end of the same file
+            report += "\n" + kept[kept.index(MUTATION_SECTION) :]
+        path.write_text(report, encoding="utf-8")
     return 0
 
 
