@@ -16,8 +16,6 @@ from policy.model import (
     SimpleForm,
 )
 
-policy_from_env = load_policy  # the eight variables, compiled to rules
-
 __all__ = [
     "PERMISSION_TYPES",
     "RESOURCE_TYPES",
@@ -38,6 +36,5 @@ __all__ = [
     "load_document",
     "load_policy",
     "policy_as_env",
-    "policy_from_env",
     "policy_warnings",
 ]
