@@ -15,7 +15,7 @@ RESOURCE_TYPES: tuple[str, ...] = ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE")
 PERMISSION_TYPES: tuple[str, ...] = ("READONLY", "CONTRIBUTOR")
 
 # ShareInvitationSummary member that names the shared resource, per resource type.
-NAME_FIELDS = _NAME_FIELD = {
+NAME_FIELDS = {
     "WORKLOAD": "WorkloadName",
     "LENS": "LensName",
     "PROFILE": "ProfileName",
@@ -94,7 +94,7 @@ class Invitation(NamedTuple):
                 decided[field] = None
                 malformed.append((field, shown(value)))
         resource_type = decided["ShareResourceType"] or ""
-        name_field = _NAME_FIELD.get(resource_type)
+        name_field = NAME_FIELDS.get(resource_type)
         id_field = _ID_FIELD.get(resource_type)
         name = members.get(name_field) if name_field else None
         ident = members.get(id_field) if id_field else None

@@ -14,6 +14,7 @@ import pytest
 
 from acceptor.settings import load_settings
 from policy import Action, Invitation, evaluate, load_document
+from tests.contract.test_template import _statements
 from tools.cfn_template import Resolver, function_properties, load_template
 from tools.stackset_template import stackset_template
 
@@ -32,19 +33,6 @@ SHARED_ARN = f"arn:aws:ssm:us-east-1:{CENTRAL_ACCOUNT}:parameter/wa-share-accept
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _statements(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "Effect" in node and "Action" in node:
-            found.append(node)
-        for value in node.values():
-            found.extend(_statements(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_statements(value))
-    return found
 
 
 def _ssm_statements(
