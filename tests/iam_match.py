@@ -16,6 +16,7 @@ that an SCP using a new operator fails its tests instead of being evaluated wron
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,11 +25,15 @@ from typing import Any
 ARN_PARTS = 6
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
 def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     """`*` is any run of characters, `?` exactly one; everything else literal; the whole value must match."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.fullmatch(regex, value, flags) is not None
+    return _compiled(pattern, ignore_case).fullmatch(value) is not None
 
 
 def arn_like(pattern: str, value: str) -> bool:

@@ -74,9 +74,13 @@ class GuardrailSettings:
     partition: str = "aws"
     target_ids: tuple[str, ...] = field(default=(), compare=False)
 
-    def role_arns(self, names: Iterable[str]) -> list[str]:
-        """ArnLike patterns of roles with these names (and paths) in any account of the organization."""
-        return [f"arn:{self.partition}:iam::????????????:role/{name}" for name in names]
+    def role_arns(self, names: Iterable[str], account: str = "????????????") -> list[str]:
+        """ArnLike patterns of roles with these names (and paths) in any account of the organization.
+
+        As principals (aws:PrincipalArn) the account is twelve `?`, so that only an account id matches; as
+        resources (what may be created or changed) it is `*`: a Resource element names no account shape.
+        """
+        return [f"arn:{self.partition}:iam::{account}:role/{name}" for name in names]
 
     def policy_parameter_arns(self) -> list[str]:
         if not self.policy_parameter:
@@ -84,7 +88,7 @@ class GuardrailSettings:
         if self.policy_parameter.startswith("arn:"):
             return [self.policy_parameter]
         # a name: the parameter of that name in every account and region the SCP covers
-        return [f"arn:{self.partition}:ssm:*:????????????:parameter/{self.policy_parameter.lstrip('/')}"]
+        return [f"arn:{self.partition}:ssm:*:*:parameter/{self.policy_parameter.lstrip('/')}"]
 
     def policy_object_arns(self) -> list[str]:
         if not self.policy_s3_uri:
@@ -100,6 +104,10 @@ class GuardrailSettings:
             "DeployerRoleArns": self.role_arns(self.deployer_roles),
             "InviteeRoleArns": self.role_arns(self.invitee_roles),
             "PolicyOwnerRoleArns": self.role_arns(self.policy_owner_roles),
+            # every role named in an exemption, as resources: only deployers may create or change them
+            "ExemptRoleResources": self.role_arns(
+                (*self.deployer_roles, *self.break_glass_roles, *self.invitee_roles, *self.policy_owner_roles), "*"
+            ),
             "PolicyParameterArns": self.policy_parameter_arns(),
             "PolicyObjectArns": self.policy_object_arns(),
         }
