@@ -17,7 +17,7 @@ import pytest
 from tests.iam_match import Request, arn_like, denied, statement_applies
 from tools import guardrails
 from tools.cfn_template import Resolver, load_template
-from tools.guardrails import GuardrailError, GuardrailSettings, parse_settings
+from tools.guardrails import GuardrailError, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "wa-share-acceptor"
@@ -355,7 +355,7 @@ def test_the_lookup_role_trusts_exactly_the_function_roles() -> None:
 
 
 def test_the_guardrails_default_prefix_is_the_templates() -> None:
-    assert guardrails.DEFAULT_PREFIX == load_template(ROOT / "template.yaml")["Parameters"]["RoleNamePrefix"]["Default"]
+    assert load_template(ROOT / "template.yaml")["Parameters"]["RoleNamePrefix"]["Default"] == guardrails.DEFAULT_PREFIX
 
 
 @pytest.mark.parametrize("prefix", ["a", "A_b-9", "x" * 40])
