@@ -587,7 +587,8 @@ def test_make_guardrails_refuses_bad_input_and_warns_on_a_mismatch(
 def test_the_attaching_stack_is_plain_and_lint_clean() -> None:
     path = ROOT / "templates" / "guardrails" / "guardrails.yaml"
     template = load_template(path)
-    assert "Transform" not in template
+    assert "Transform" not in template and "Globals" not in template
+    assert len(template["Description"]) > 80
     assert {r["Type"] for r in template["Resources"].values()} == {"AWS::Organizations::Policy"}
     groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
     assert sorted(p for g in groups for p in g["Parameters"]) == sorted(template["Parameters"])
