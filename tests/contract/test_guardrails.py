@@ -354,6 +354,24 @@ def test_the_lookup_role_trusts_exactly_the_function_roles() -> None:
 # ------------------------------------------------------------------ the deployment's names agree
 
 
+def test_no_other_role_of_the_project_can_answer_invitations() -> None:
+    """A new role named <prefix>-<region>-...-event would answer invitations: only the two function roles may."""
+    statement = statements("decisions")["OnlyTheAcceptorAnswersInvitations"]
+    able = []
+    for path in [ROOT / "template.yaml", *sorted((ROOT / "templates").rglob("*.yaml"))]:
+        template = load_template(path)
+        params = template.get("Parameters") or {}
+        overrides = {k: PREFIX for k in ("RoleNamePrefix", "AcceptorRoleNamePrefix") if k in params}
+        overrides |= {k: "ou-ab12-abcdefgh" for k in params if "Default" not in params[k] and k not in overrides}
+        resolver = Resolver(template, overrides)
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] == "AWS::IAM::Role" and "RoleName" in resource["Properties"]:
+                arn = role(resolver.resolve(resource["Properties"]["RoleName"]))
+                if not statement_applies(statement, Request("wellarchitected:UpdateShareInvitation", "*", arn)):
+                    able.append(f"{path.name}:{logical_id}")
+    assert sorted(able) == ["template.yaml:ShareEventRole", "template.yaml:SweepRole"]
+
+
 def test_the_guardrails_default_prefix_is_the_templates() -> None:
     assert load_template(ROOT / "template.yaml")["Parameters"]["RoleNamePrefix"]["Default"] == guardrails.DEFAULT_PREFIX
 
