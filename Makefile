@@ -27,11 +27,23 @@ RECIPIENT_PROFILE ?=
 REGION            ?=
 ALLOW_SKIP_BUILD ?=
 MODULE ?=
+# make guardrails (docs/guardrails.md); RoleNamePrefix is spelled as the stack parameter it must equal
+RoleNamePrefix     ?=
+BREAK_GLASS_ROLES  ?=
+DEPLOYER_ROLES     ?=
+INVITEE_ROLES      ?=
+POLICY_PARAMETER   ?=
+POLICY_S3_URI      ?=
+POLICY_OWNER_ROLES ?=
+PARTITION          ?=
+TARGET_IDS         ?=
+PARAMETERS         ?=
+CONFIG_ENV         ?=
 # `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
 MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py)
 MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
-.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench mutation \
+.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy guardrails build validate bench mutation \
         stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
@@ -84,6 +96,12 @@ check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), prin
 	  $(if $(filter 1 true yes,$(WHAT_IF)),--what-if) $(if $(DEPLOYED),--deployed "$(DEPLOYED)") \
 	  $(if $(ORG_ROLE_ARN),--organizations-role-arn "$(ORG_ROLE_ARN)") $(if $(FORMAT),--format "$(FORMAT)")
 
+guardrails: venv ## Render the guardrail SCPs into dist/guardrails (RoleNamePrefix=..., BREAK_GLASS_ROLES, POLICY_PARAMETER, ...; docs/guardrails.md)
+	$(PY) -m tools.guardrails --role-name-prefix "$(RoleNamePrefix)" --break-glass-roles "$(BREAK_GLASS_ROLES)" \
+	  --deployer-roles "$(DEPLOYER_ROLES)" --invitee-roles "$(INVITEE_ROLES)" --policy-parameter "$(POLICY_PARAMETER)" \
+	  --policy-s3-uri "$(POLICY_S3_URI)" --policy-owner-roles "$(POLICY_OWNER_ROLES)" --partition "$(PARTITION)" \
+	  --target-ids "$(TARGET_IDS)" $(if $(PARAMETERS),--parameters "$(PARAMETERS)") $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)")
+
 build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13; ALLOW_SKIP_BUILD=1 skips without it)
 	@set -e; export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	if ! python3.13 -c '' 2>/dev/null; then \
@@ -99,8 +117,8 @@ build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (
 	done
 
 validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
-	for t in template.yaml templates/*.yaml; do $(SAM) validate --lint --template-file $$t || exit 1; done
-	$(VENV)/bin/cfn-lint template.yaml templates/*.yaml
+	for t in template.yaml templates/*.yaml templates/guardrails/*.yaml; do $(SAM) validate --lint --template-file $$t || exit 1; done
+	$(VENV)/bin/cfn-lint template.yaml templates/*.yaml templates/guardrails/*.yaml
 
 bench: venv ## Benchmarks: cold start, sweeps, a burst of share events, policy speed (prints ratios against targets)
 	$(PY) -m bench

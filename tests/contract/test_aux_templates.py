@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from simulator.service import share_event
+from tests.iam_match import arn_like
 from tools.cfn_template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,14 +105,25 @@ def test_lookup_trust_needs_the_organization_and_the_acceptor_role_names() -> No
     condition = Resolver(LOOKUP, {"OrganizationId": "o-abcdef1234"}).resolve(statement["Condition"])
     assert condition == {
         "StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"},
-        "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/wa-share-acceptor-*"},
+        "ArnLike": {
+            "aws:PrincipalArn": [
+                "arn:aws:iam::????????????:role/wa-share-acceptor-*-sweep",
+                "arn:aws:iam::????????????:role/wa-share-acceptor-*-event",
+            ]
+        },
     }
-    pattern = condition["ArnLike"]["aws:PrincipalArn"]
+    # IAM's ArnLike semantics are tested against every look-alike in tests/contract/test_guardrails.py
+    patterns = condition["ArnLike"]["aws:PrincipalArn"]
     for region in ("us-east-1", "eu-west-1"):
         for kind in ("sweep", "event"):
-            assert fnmatchcase(f"arn:aws:iam::{SHARER}:role/wa-share-acceptor-{region}-{kind}", pattern)
-    assert not fnmatchcase(f"arn:aws:iam::{SHARER}:role/PlatformAdmin", pattern)
-    assert not fnmatchcase(f"arn:aws:iam::{SHARER}:user/wa-share-acceptor-x", pattern)
+            assert any(arn_like(p, f"arn:aws:iam::{SHARER}:role/wa-share-acceptor-{region}-{kind}") for p in patterns)
+    for other in (
+        f"arn:aws:iam::{SHARER}:role/PlatformAdmin",
+        f"arn:aws:iam::{SHARER}:user/wa-share-acceptor-x-sweep",
+        f"arn:aws:iam::{SHARER}:role/wa-share-acceptor-org-lookup",
+        f"arn:aws:iam::{SHARER}:role/wa-share-acceptor-anything",
+    ):
+        assert not any(arn_like(p, other) for p in patterns), other
 
 
 def test_lookup_prefix_matches_the_acceptor_default() -> None:

@@ -206,6 +206,11 @@ NAMING_RULES = {
     ("AWS::Events::EventBusPolicy", "StatementId"): (r"[A-Za-z0-9_-]+", 64),
     ("AWS::Logs::QueryDefinition", "Name"): (r"([^:*/]+/?)*[^:*/]+", 255),
     ("AWS::KMS::Key", "Description"): (r"[ -~]+", 8192),
+    # named so that the guardrail SCPs can protect them (templates/guardrails, docs/guardrails.md)
+    ("AWS::Serverless::Function", "FunctionName"): (r"[A-Za-z0-9_-]+", 64),
+    ("AWS::SQS::Queue", "QueueName"): (r"[A-Za-z0-9_-]+", 80),
+    ("AWS::Events::Rule", "Name"): (r"[A-Za-z0-9._-]+", 64),
+    ("AWS::CloudWatch::Alarm", "AlarmName"): (r"[ -~]+", 255),
 }
 LONGEST_REGION = "ap-southeast-7"
 CHARACTER_CLASSES = {"upper": "ABCXYZ", "lower": "abcxyz", "digit": "0123456789", "underscore": "_", "hyphen": "-"}
@@ -216,6 +221,13 @@ def _prefix_uses() -> list[tuple[str, str, str, str]]:
     uses = []
     for name, resource in RESOURCES.items():
         for prop, value in (resource.get("Properties") or {}).items():
+            if resource["Type"] == "AWS::Serverless::Function" and prop == "Events":
+                for event_name, event in value.items():  # a Schedule event's Name becomes its rule's name
+                    rule_name = (event.get("Properties") or {}).get("Name")
+                    if rule_name is not None:
+                        sub = rule_name.get("Fn::Sub") if isinstance(rule_name, dict) else None
+                        uses.append((f"{name}.{event_name}", "AWS::Events::Rule", "Name", sub or json.dumps(rule_name)))
+                continue
             text = json.dumps(value)
             if "RoleNamePrefix" in text:
                 sub = value.get("Fn::Sub") if isinstance(value, dict) else None
