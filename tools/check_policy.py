@@ -42,7 +42,7 @@ from policy import (
     load_document,
     policy_warnings,
 )
-from tools.lambda_env import function_environment, read_env_vars_file
+from tools.lambda_env import EnvVarsError, function_environment, read_env_vars_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024  # what policy.load_document accepts
@@ -101,6 +101,8 @@ def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_clie
         settings = load_settings(env)
     except ConfigurationError as err:
         raise InvalidPolicy("invalid configuration:", list(err.problems)) from err
+    except EnvVarsError as err:
+        raise InvalidPolicy(f"env-vars file {path}: unknown variable(s) that look like typos:", err.problems) from err
     except ValueError as err:
         raise PreviewError(str(err)) from err
     extra = {
