@@ -70,7 +70,9 @@ def env_vars_problems(env_vars: dict[str, Any], template: dict[str, Any]) -> lis
             if key in known:
                 continue
             if key in parameters:
-                problems.append(f"{section}: {key} is the stack parameter; the functions' variable is {parameters[key]}")
+                problems.append(
+                    f"{section}: {key} is the stack parameter; the functions' variable is {parameters[key]}"
+                )
                 continue
             near = _near(key, known)
             if near:
