@@ -306,9 +306,16 @@ def _print_rows(rows: list[Row], out: IO[str]) -> None:
         print(
             f"{_cell(inv.share_invitation_id, 32):<32}  {_cell(inv.resource_type, 8):<8}  "
             f"{_cell(inv.resource_name, 24):<24}  {_cell(inv.shared_by, 12):<12}  "
-            f"{_cell(inv.permission_type, 11):<11}  {dec.action.value:<6}  {_rule(dec)} {dec.reason}",
+            f"{_cell(inv.permission_type, 11):<11}  {dec.action.value:<6}  {_rule(dec)} {dec.reason}{_why(dec)}",
             file=out,
         )
+
+
+def _why(decision: Decision) -> str:
+    """Why an input was unavailable (an OU lookup that failed, and how), in the text preview."""
+    if decision.reason == "org_lookup_failed" and decision.detail:
+        return f": {_cell(decision.detail, 240)}"
+    return ""
 
 
 def _counts(rows: list[Row], deployed: bool = False) -> dict[str, int]:

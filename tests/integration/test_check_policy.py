@@ -634,3 +634,70 @@ def test_no_region_is_named_before_anything_is_called(document: Path, monkeypatc
     code, out, err = _run(["--policy", str(document), "--what-if"])
     assert code == 2 and out == ""
     assert "cannot create a Well-Architected client" in err and "region" in err
+
+
+def test_the_text_preview_says_why_an_ou_lookup_failed(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "ou.yaml"
+    path.write_text(f"version: 1\nrules:\n  - action: ACCEPT\n    sharers: {{ous: [{PLATFORM_OU}]}}\n")
+
+    def lookup(account: str) -> OrgAncestry:
+        raise RuntimeError("AccessDenied: not trusted by the lookup role")
+
+    code, out, _ = _run(["--policy", str(path), "--what-if"], wellarchitected_client=sim.client(RECIPIENT), lookup=lookup)
+    assert code == 0
+    failed = [line for line in out.splitlines() if "org_lookup_failed" in line]
+    assert failed and all("AccessDenied: not trusted by the lookup role" in line for line in failed)
+
+
+# ---------------------------------------------------------------- env-vars files: typos are refused
+
+
+@pytest.mark.parametrize(
+    ("key", "known"),
+    [
+        ("DENY_SOURCE_ACCOUNTS", "DENIED_SOURCE_ACCOUNTS"),
+        ("DRYRUN", "DRY_RUN"),
+        ("dry_run", "DRY_RUN"),
+        ("ALLOWED_SOURCE_ACCOUNT", "ALLOWED_SOURCE_ACCOUNTS"),
+        ("NON_MATCHING_ACTIONS", "NON_MATCHING_ACTION"),
+    ],
+)
+def test_an_env_vars_key_that_is_a_near_miss_is_an_error_naming_both(key: str, known: str, tmp_path: Path) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"Parameters": {key: "555555555555"}}))
+    code, out, err = _run(["--env-vars", str(env)])
+    assert code == 1 and out == ""
+    assert f"Parameters: {key} is not a variable of the functions; did you mean {known}?" in err
+
+
+def test_a_stack_parameter_name_in_an_env_vars_file_names_the_variable(tmp_path: Path) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"SweepFunction": {"AllowedSourceAccounts": "22222222222"}}))
+    code, _, err = _run(["--env-vars", str(env)])
+    assert code == 1
+    assert "SweepFunction: AllowedSourceAccounts is the stack parameter; the functions' variable is" in err
+    assert "ALLOWED_SOURCE_ACCOUNTS" in err
+
+
+def test_unrelated_env_vars_keys_are_allowed(tmp_path: Path) -> None:
+    # Landing-zone tooling injects variables of its own (Landing Zone Accelerator: SOLUTION_ID).
+    env = tmp_path / "env.json"
+    env.write_text(
+        json.dumps(
+            {
+                "Parameters": {"SOLUTION_ID": "SO0199", "ALLOWED_SOURCE_ACCOUNTS": "222222222222"},
+                "SweepFunction": {"HTTP_PROXY": "http://proxy:3128"},
+                "LandingZoneTooling": {"X": "1"},
+            }
+        )
+    )
+    code, out, _ = _run(["--env-vars", str(env)])
+    assert code == 0
+    assert json.loads(out)["policy"]["variables"]["allowed_source_accounts"] == ["222222222222"]
+
+
+def test_a_misspelled_function_section_is_named(tmp_path: Path) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"SweepFuncton": {"DRY_RUN": "false"}}))
+    code, _, err = _run(["--env-vars", str(env)])
+    assert code == 1 and "section 'SweepFuncton' is neither Parameters nor a function; did you mean SweepFunction?" in err
