@@ -24,7 +24,7 @@ from tools import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-README = (ROOT / "README.md").read_text()
+POLICY_DOCUMENTS = (ROOT / "docs" / "policy-documents.md").read_text()
 RECIPIENT = "111111111111"
 PLATFORM_OU = "ou-ab12-platform1"
 
@@ -449,18 +449,18 @@ def test_make_check_policy_what_if_over_http(sim: Simulator, document: Path) -> 
     _assert_nothing_was_updated(sim)
 
 
-# ---------------------------------------------------------------- the README's example
+# ---------------------------------------------------------------- the example in docs/policy-documents.md
 
 
 def _readme_document() -> str:
-    section = README[README.index("## Policy documents") : README.index("### Where the document lives")]
+    section = POLICY_DOCUMENTS[: POLICY_DOCUMENTS.index("## Where the document lives")]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     return blocks[0]
 
 
-def test_the_readme_example_decides_as_its_table_says() -> None:
-    policy = load_document(_readme_document(), source="README")
+def test_the_documented_example_decides_as_its_table_says() -> None:
+    policy = load_document(_readme_document(), source="docs/policy-documents.md")
     assert len({r.id for r in policy.rules}) == len(policy.rules) >= 3
     below_platform = OrgAncestry.found({PLATFORM_OU, "r-ab12"})
     elsewhere = OrgAncestry.found({"r-ab12"})
@@ -508,13 +508,13 @@ def test_the_readme_example_decides_as_its_table_says() -> None:
             Action.IGNORE,
             "resource_type_not_allowed",
         )
-    table = README[README.index("| Invitation | Decision | Rule |") : README.index("### Where the document lives")]
+    table = POLICY_DOCUMENTS[POLICY_DOCUMENTS.index("| Invitation | Decision | Rule |") : POLICY_DOCUMENTS.index("## Where the document lives")]
     for rule in policy.rules:
         assert f"| {rule.position} `{rule.id}` |" in table, rule.id
 
 
 def test_the_readme_example_is_the_json_example() -> None:
-    yaml_form = load_document(_readme_document(), source="README")
+    yaml_form = load_document(_readme_document(), source="docs/policy-documents.md")
     json_form = load_document((ROOT / "docs" / "examples" / "policy.json").read_text(), source="example")
     assert yaml_form == json_form
     assert [r.id for r in yaml_form.rules] == [r.id for r in json_form.rules]
