@@ -508,7 +508,11 @@ def test_the_documented_example_decides_as_its_table_says() -> None:
             Action.IGNORE,
             "resource_type_not_allowed",
         )
-    table = POLICY_DOCUMENTS[POLICY_DOCUMENTS.index("| Invitation | Decision | Rule |") : POLICY_DOCUMENTS.index("## Where the document lives")]
+    table = POLICY_DOCUMENTS[
+        POLICY_DOCUMENTS.index("| Invitation | Decision | Rule |") : POLICY_DOCUMENTS.index(
+            "## Where the document lives"
+        )
+    ]
     for rule in policy.rules:
         assert f"| {rule.position} `{rule.id}` |" in table, rule.id
 
@@ -643,7 +647,9 @@ def test_the_text_preview_says_why_an_ou_lookup_failed(sim: Simulator, tmp_path:
     def lookup(account: str) -> OrgAncestry:
         raise RuntimeError("AccessDenied: not trusted by the lookup role")
 
-    code, out, _ = _run(["--policy", str(path), "--what-if"], wellarchitected_client=sim.client(RECIPIENT), lookup=lookup)
+    code, out, _ = _run(
+        ["--policy", str(path), "--what-if"], wellarchitected_client=sim.client(RECIPIENT), lookup=lookup
+    )
     assert code == 0
     failed = [line for line in out.splitlines() if "org_lookup_failed" in line]
     assert failed and all("AccessDenied: not trusted by the lookup role" in line for line in failed)
@@ -700,4 +706,6 @@ def test_a_misspelled_function_section_is_named(tmp_path: Path) -> None:
     env = tmp_path / "env.json"
     env.write_text(json.dumps({"SweepFuncton": {"DRY_RUN": "false"}}))
     code, _, err = _run(["--env-vars", str(env)])
-    assert code == 1 and "section 'SweepFuncton' is neither Parameters nor a function; did you mean SweepFunction?" in err
+    assert (
+        code == 1 and "section 'SweepFuncton' is neither Parameters nor a function; did you mean SweepFunction?" in err
+    )
