@@ -171,3 +171,15 @@ def test_make_build_finds_python_before_installing_the_sam_cli() -> None:
     assert re.match(r"build: *##", recipe), "no prerequisite: the SAM CLI is installed only after python3.13 is found"
     assert recipe.index("scripts/find-python 3.13") < recipe.index('echo "build: python3.13 is')
     assert recipe.index('echo "build: python3.13 is') < recipe.index("sam-venv")
+
+
+def test_the_strict_demo_decides_as_the_default_one() -> None:
+    # README: "the decisions must not change" on the strict simulator.
+    def decisions(strict: bool) -> list[tuple[str, ...]]:
+        result = demo.run(io.StringIO(), strict=strict)
+        return sorted(
+            (r["shared_by"], r["resource_type"], r["resource_name"], r["action"], r["result"])
+            for r in result["sweep_records"]
+        )
+
+    assert decisions(strict=True) == decisions(strict=False)
