@@ -20,12 +20,19 @@ DEPLOYED ?=
 ORG_ROLE_ARN ?=
 FORMAT   ?=
 PORT     ?= 8787
+WORLD    ?= simulator/worlds/example.json
+CONFIG_ENV ?=
+PARAMETERS ?=
+OVERRIDES  ?=
 STRICT   ?=
 STRICT_FLAG = $(if $(filter 1 true yes,$(STRICT)),--strict)
 SHARER_PROFILE    ?=
 RECIPIENT_PROFILE ?=
 REGION            ?=
 ALLOW_SKIP_BUILD ?=
+CHECK_DEPLOY = $(PY) -m tools.check_deploy $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)") \
+  $(if $(PARAMETERS),--parameters "$(PARAMETERS)") $(if $(OVERRIDES),--overrides '$(OVERRIDES)') \
+  $(if $(POLICY),--policy "$(POLICY)")
 MODULE ?=
 # make guardrails (docs/guardrails.md); RoleNamePrefix is spelled as the stack parameter it must equal
 RoleNamePrefix     ?=
@@ -37,14 +44,12 @@ POLICY_S3_URI      ?=
 POLICY_OWNER_ROLES ?=
 PARTITION          ?=
 TARGET_IDS         ?=
-PARAMETERS         ?=
-CONFIG_ENV         ?=
 # `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
 MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py)
 MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
 .PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy guardrails build validate bench mutation \
-        stackset-buckets stackset-package stackset-create stackset-update clean
+        check-deploy deploy stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -80,15 +85,15 @@ typecheck: venv ## mypy only
 demo: venv ## Run the acceptor on the embedded simulator and print its decisions (STRICT=1: the strict simulator)
 	$(PY) -m tools.demo $(STRICT_FLAG)
 
-simulator: venv ## Serve the Well-Architected simulator on 127.0.0.1:$(PORT) until stopped (STRICT=1: strict mode)
-	$(PY) -m simulator --port $(PORT) $(STRICT_FLAG)
+simulator: venv ## Serve the simulator on 127.0.0.1 until stopped (PORT=8787, WORLD=simulator/worlds/example.json; WORLD= empty; STRICT=1)
+	$(PY) -m simulator --port $(PORT) $(if $(WORLD),--world "$(WORLD)") $(STRICT_FLAG)
 
 probe-aws: venv ## Learn the unverified API behaviours with two real accounts (SHARER_PROFILE, RECIPIENT_PROFILE, REGION)
 	@test -n "$(SHARER_PROFILE)" -a -n "$(RECIPIENT_PROFILE)" -a -n "$(REGION)" || \
 	  { echo "probe-aws: set SHARER_PROFILE, RECIPIENT_PROFILE and REGION"; exit 2; }
 	$(PY) -m tools.probe_aws --sharer-profile "$(SHARER_PROFILE)" --recipient-profile "$(RECIPIENT_PROFILE)" --region "$(REGION)"
 
-invoke: venv ## Run FUNCTION with EVENT in-process like `sam local invoke` (ENV_VARS=file optional)
+invoke: venv ## Run FUNCTION (SweepFunction) with EVENT (events/scheduled-sweep.json) in-process like `sam local invoke`; ENV_VARS=file
 	$(PY) -m tools.invoke $(FUNCTION) --event $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
 
 check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), print its rules; WHAT_IF=1 previews it read-only (DEPLOYED=file)
@@ -102,17 +107,20 @@ guardrails: venv ## Render the guardrail SCPs into dist/guardrails (RoleNamePref
 	  --policy-s3-uri "$(POLICY_S3_URI)" --policy-owner-roles "$(POLICY_OWNER_ROLES)" --partition "$(PARTITION)" \
 	  --target-ids "$(TARGET_IDS)" $(if $(PARAMETERS),--parameters "$(PARAMETERS)") $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)")
 
-build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13; ALLOW_SKIP_BUILD=1 skips without it)
-	@set -e; export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
-	if ! python3.13 -c '' 2>/dev/null; then \
+build: ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13, pyenv's too; ALLOW_SKIP_BUILD=1 skips without it)
+	@set -e; \
+	if ! py313="$$(scripts/find-python 3.13)"; then \
 	  if [[ "$(ALLOW_SKIP_BUILD)" == 1 ]]; then echo "build: skipped (ALLOW_SKIP_BUILD=1): no python3.13 on this machine"; exit 0; fi; \
 	  echo "build: no python3.13 on this machine (the functions' runtime); install it, or set ALLOW_SKIP_BUILD=1 to skip" >&2; \
 	  exit 1; \
 	fi; \
+	echo "build: python3.13 is $$py313"; \
+	$(MAKE) --no-print-directory sam-venv; \
+	export PATH="$$(dirname "$$py313"):$$PATH"; \
 	$(SAM) build --template-file template.yaml; \
 	test -d .aws-sam/build/SweepFunction; test -d .aws-sam/build/ShareEventFunction; \
 	for fn in SweepFunction ShareEventFunction; do \
-	  python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+	  "$$py313" -m compileall -q -j 0 --invalidation-mode unchecked-hash \
 	    -s .aws-sam/build/$$fn -p /var/task .aws-sam/build/$$fn; \
 	done
 
@@ -127,16 +135,25 @@ mutation: venv ## Mutation testing (mutmut) of src/policy, events.py and engine.
 	$(VENV)/bin/mutmut run $(MUTANT_GLOBS)
 	$(PY) -m tools.mutation_report $(MUTATION_MODULES)
 
+check-deploy: venv ## Check what you deploy, offline: CONFIG_ENV=env (samconfig), PARAMETERS=file or OVERRIDES="K=V ..."; POLICY=doc
+	$(CHECK_DEPLOY)
+
+deploy: venv ## check-deploy, build, then sam deploy --config-env CONFIG_ENV (default: default) [OVERRIDES="K=V ..."]
+	$(PY) -m tools.check_deploy --config-env "$(or $(CONFIG_ENV),default)" $(if $(OVERRIDES),--overrides '$(OVERRIDES)') \
+	  $(if $(POLICY),--policy "$(POLICY)")
+	$(MAKE) --no-print-directory build
+	$(SAM) deploy --config-env "$(or $(CONFIG_ENV),default)" $(if $(OVERRIDES),--parameter-overrides '$(OVERRIDES)')
+
 stackset-buckets: ## Create the org-readable code buckets <ARTIFACT_BUCKET_PREFIX>-<region> (REGIONS, ORG_ID)
 	scripts/stackset.sh buckets
 
-stackset-package: build venv ## Upload the built code to every region's bucket, write dist/stackset-template.json
+stackset-package: build venv ## Upload the built code and the template to the code buckets (REGIONS, ARTIFACT_BUCKET_PREFIX)
 	scripts/stackset.sh package
 
-stackset-create: venv ## Create the stack set and deploy it to TARGET_OUS x REGIONS (PARAMETERS=file optional)
+stackset-create: venv ## check-deploy PARAMETERS=file (required), then create the stack set in TARGET_OUS x REGIONS
 	scripts/stackset.sh create
 
-stackset-update: venv ## Roll the packaged template and PARAMETERS out to every stack instance
+stackset-update: venv ## check-deploy PARAMETERS=file (required), then roll the packaged template out to every instance
 	scripts/stackset.sh update
 
 clean: ## Remove virtual environments and build output

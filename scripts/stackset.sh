@@ -5,15 +5,20 @@
 #
 #   scripts/stackset.sh buckets   # once: <ARTIFACT_BUCKET_PREFIX>-<region> in every region, readable by the org
 #   scripts/stackset.sh package   # zip the built code, upload it to every region's bucket, write the template
-#   scripts/stackset.sh create    # create the stack set and its instances in TARGET_OUS x REGIONS
-#   scripts/stackset.sh update    # roll a new package or new parameters out to every instance
+#                                 # and upload it to the code bucket of TEMPLATE_REGION (StackSets reads it by URL)
+#   scripts/stackset.sh create    # check PARAMETERS (make check-deploy), create the stack set and its instances
+#   scripts/stackset.sh update    # check PARAMETERS (make check-deploy), roll the package and them out everywhere
 #
 # Settings (environment):
 #   REGIONS                  regions to deploy to, space or comma separated (buckets, package, create)
 #   ARTIFACT_BUCKET_PREFIX   code buckets are <prefix>-<region> (buckets, package)
 #   ORG_ID                   organization id o-...; only its principals may read the code (buckets)
 #   TARGET_OUS               OU or root ids to deploy to, space or comma separated (create)
-#   PARAMETERS               optional JSON file of [{"ParameterKey": ..., "ParameterValue": ...}] (create, update)
+#   PARAMETERS               JSON file of [{"ParameterKey": ..., "ParameterValue": ...}] (create, update: required,
+#                            and checked by tools/check_deploy.py first; a stack set update without it would
+#                            reset every parameter to the template's default). POLICY: the document a
+#                            PolicyParameter names, to check it too
+#   TEMPLATE_REGION          region whose code bucket holds the template (package); default: the first of REGIONS
 #   TAGS                     optional stack tags, space separated Key=Value (create, update); CloudFormation
 #                            copies them to every stack instance and every resource that supports tags
 #   STACK_SET_NAME           default wa-share-acceptor
@@ -28,17 +33,28 @@ STACK_SET_NAME="${STACK_SET_NAME:-wa-share-acceptor}"
 CALL_AS="${CALL_AS:-SELF}"
 BUILD_DIR="${BUILD_DIR:-.aws-sam/build/SweepFunction}"
 TEMPLATE_OUT="dist/stackset-template.json"
+TEMPLATE_URL_OUT="dist/stackset-template.url"  # the template's S3 URL, written by package, read by create/update
 PREFS="RegionConcurrencyType=PARALLEL,MaxConcurrentPercentage=${MAX_CONCURRENT_PERCENT:-25},FailureTolerancePercentage=${FAILURE_TOLERANCE_PERCENT:-10}"
 
 die() { echo "stackset: $*" >&2; exit 2; }
 need() { [[ -n "${!1:-}" ]] || die "$1 is not set (see the top of scripts/stackset.sh)"; }
 words() { echo "${1//,/ }"; }
 
-parameters_args() {
-  if [[ -n "${PARAMETERS:-}" ]]; then
-    [[ -f "$PARAMETERS" ]] || die "PARAMETERS file '$PARAMETERS' does not exist"
-    echo "--parameters file://$PARAMETERS"
-  fi
+# PARAMETERS is required, and must pass the deploy check (run_check) before any AWS call.
+check_parameters() {
+  [[ -n "${PARAMETERS:-}" ]] || die "PARAMETERS is not set: give the stack set's parameters file (JSON list of \
+{\"ParameterKey\": ..., \"ParameterValue\": ...}); it is checked by 'make check-deploy PARAMETERS=file' first"
+  [[ -f "$PARAMETERS" ]] || die "PARAMETERS file '$PARAMETERS' does not exist"
+}
+
+run_check() {
+  "$PY" -m tools.check_deploy --parameters "$PARAMETERS" ${POLICY:+--policy "$POLICY"} \
+    || die "the deploy check refused $PARAMETERS (above); nothing was changed"
+}
+
+template_url() {
+  [[ -f "$TEMPLATE_URL_OUT" ]] || die "no $TEMPLATE_URL_OUT: run 'scripts/stackset.sh package' first"
+  cat "$TEMPLATE_URL_OUT"
 }
 
 tags_args() {
@@ -105,18 +121,27 @@ PYTHON
     echo "uploaded s3://${ARTIFACT_BUCKET_PREFIX}-${region}/${key}"
   done
   "$PY" -m tools.stackset_template --bucket-prefix "$ARTIFACT_BUCKET_PREFIX" --key "$key" --output "$TEMPLATE_OUT"
+  # By URL, not inline: --template-body stops at 51,200 bytes, a template in S3 may have 1 MB.
+  local template_region template_key template_bucket
+  template_region="${TEMPLATE_REGION:-$(words "$REGIONS" | awk '{print $1}')}"
+  template_bucket="${ARTIFACT_BUCKET_PREFIX}-${template_region}"
+  template_key="${STACK_SET_NAME}/template-$("$PY" -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:20])' "$TEMPLATE_OUT").json"
+  aws s3 cp "$TEMPLATE_OUT" "s3://${template_bucket}/${template_key}" --region "$template_region" --only-show-errors
+  echo "https://${template_bucket}.s3.${template_region}.amazonaws.com/${template_key}" > "$TEMPLATE_URL_OUT"
+  echo "uploaded the template: $(cat "$TEMPLATE_URL_OUT")"
 }
 
 cmd_create() {
   need REGIONS; need TARGET_OUS
-  [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
-  local params tags  # checked before any call (a die inside $(...) would only end the subshell)
-  params="$(parameters_args)"; tags="$(tags_args)"
+  check_parameters
+  local url tags  # checked before any call (a die inside $(...) would only end the subshell)
+  url="$(template_url)"; tags="$(tags_args)"
+  run_check
   # shellcheck disable=SC2086
   aws cloudformation create-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
-    --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
+    --template-url "$url" --capabilities CAPABILITY_NAMED_IAM \
     --permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false \
-    $params $tags
+    --parameters "file://$PARAMETERS" $tags
   ous="$(words "$TARGET_OUS")"
   # shellcheck disable=SC2046
   aws cloudformation create-stack-instances --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
@@ -125,13 +150,14 @@ cmd_create() {
 }
 
 cmd_update() {
-  [[ -f "$TEMPLATE_OUT" ]] || die "no $TEMPLATE_OUT: run 'scripts/stackset.sh package' first"
-  local params tags
-  params="$(parameters_args)"; tags="$(tags_args)"
+  check_parameters
+  local url tags
+  url="$(template_url)"; tags="$(tags_args)"
+  run_check
   # shellcheck disable=SC2086
   aws cloudformation update-stack-set --stack-set-name "$STACK_SET_NAME" --call-as "$CALL_AS" \
-    --template-body "file://$TEMPLATE_OUT" --capabilities CAPABILITY_NAMED_IAM \
-    --operation-preferences "$PREFS" $params $tags
+    --template-url "$url" --capabilities CAPABILITY_NAMED_IAM \
+    --operation-preferences "$PREFS" --parameters "file://$PARAMETERS" $tags
 }
 
 case "${1:-}" in

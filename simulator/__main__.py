@@ -31,18 +31,28 @@ def main(argv: list[str] | None = None) -> int:
             ),
             strict=args.strict,
         )
-        if args.world:
-            sim.load_world(args.world)
+        seeded = sim.load_world(args.world) if args.world else {}
     except (ValueError, OSError) as err:
-        print(f"simulator: {err}", file=sys.stderr)
+        where = f"world file {args.world}: " if args.world else ""
+        print(f"simulator: {where}{err}", file=sys.stderr)
         return 2
-    server = make_server(sim, args.port, args.host)
+    try:
+        server = make_server(sim, args.port, args.host)
+    except OSError as err:  # the port is in use, or the address cannot be bound
+        print(
+            f"simulator: cannot listen on {args.host}:{args.port}: {err.strerror or err} "
+            "(another simulator may be running; stop it, or pick another port: make simulator PORT=8788)",
+            file=sys.stderr,
+        )
+        return 2
     host, port = server.server_address[:2]
     print(
         f"Well-Architected simulator{' (strict)' if args.strict else ''} listening on http://{host}:{port} "
         f"(AWS_ENDPOINT_URL_WELLARCHITECTED=http://{host}:{port})",
         flush=True,
     )
+    if args.world:
+        print(f"world {args.world}: {len(seeded)} share(s) seeded", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

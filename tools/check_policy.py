@@ -42,7 +42,7 @@ from policy import (
     load_document,
     policy_warnings,
 )
-from tools.lambda_env import function_environment, read_env_vars_file
+from tools.lambda_env import EnvVarsError, function_environment, read_env_vars_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024  # what policy.load_document accepts
@@ -101,6 +101,8 @@ def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_clie
         settings = load_settings(env)
     except ConfigurationError as err:
         raise InvalidPolicy("invalid configuration:", list(err.problems)) from err
+    except EnvVarsError as err:
+        raise InvalidPolicy(f"env-vars file {path}: unknown variable(s) that look like typos:", err.problems) from err
     except ValueError as err:
         raise PreviewError(str(err)) from err
     extra = {
@@ -304,9 +306,16 @@ def _print_rows(rows: list[Row], out: IO[str]) -> None:
         print(
             f"{_cell(inv.share_invitation_id, 32):<32}  {_cell(inv.resource_type, 8):<8}  "
             f"{_cell(inv.resource_name, 24):<24}  {_cell(inv.shared_by, 12):<12}  "
-            f"{_cell(inv.permission_type, 11):<11}  {dec.action.value:<6}  {_rule(dec)} {dec.reason}",
+            f"{_cell(inv.permission_type, 11):<11}  {dec.action.value:<6}  {_rule(dec)} {dec.reason}{_why(dec)}",
             file=out,
         )
+
+
+def _why(decision: Decision) -> str:
+    """Why an input was unavailable (an OU lookup that failed, and how), in the text preview."""
+    if decision.reason == "org_lookup_failed" and decision.detail:
+        return f": {_cell(decision.detail, 240)}"
+    return ""
 
 
 def _counts(rows: list[Row], deployed: bool = False) -> dict[str, int]:

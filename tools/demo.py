@@ -25,6 +25,13 @@ from acceptor.wellarchitected import SDK_CONFIG
 from simulator import Simulator
 
 RECIPIENT = "111111111111"
+# What the strict simulator changes (docs/simulator.md, "Default and strict"), said when the demo runs it.
+STRICT_CHANGES = (
+    "an untyped ListShareInvitations lists workloads only",
+    "summaries carry no ShareResourceType",
+    "only the IAM user or role an invitation names may answer it",
+    "an expired invitation answers ValidationException",
+)
 SHARERS = {
     "222222222222": "platform (trusted)",
     "333333333333": "security (trusted)",
@@ -256,6 +263,11 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     def p(text: str = "") -> None:
         print(text, file=out)
 
+    if strict:
+        p("Strict simulator (STRICT=1): the most pessimistic form of every unverified API behaviour:")
+        p("  " + "; ".join(STRICT_CHANGES) + ".")
+        p("  The acceptor lists each type explicitly and answers as the account, so its decisions stay the same.")
+        p()
     p(f"Member account {RECIPIENT} has {len(world.shares)} pending share invitations from {len(SHARERS)} sharers.")
     p("Demo policy: " + ", ".join(f"{k}={v}" for k, v in DEMO_POLICY.items()))
     p()
@@ -296,8 +308,11 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     status_rows = [[s.sharer, SHARERS[s.sharer], s.resource_type, s.name, world.status(s)] for s in world.shares]
     p(table(status_rows, ["sharer", "who", "type", "resource", "status"]))
     p()
-    p("PENDING invitations stay until they expire (7 days) or a policy change allows them; re-run with")
-    p("NON_MATCHING_ACTION=REJECT to reject them instead. Logs carry one JSON record per decision.")
+    p("PENDING invitations stay until they expire (7 days) or a policy change allows them; a policy with")
+    p("NonMatchingAction=REJECT rejects them instead. Logs carry one JSON record per decision.")
+    p("Next: the functions one by one against a local simulator, with your own policy: README, 'Try it locally'.")
+    if not strict:
+        p("The same on the strict simulator: make demo STRICT=1")
     return {
         "sweep": sweep_result,
         "sweep_records": sweep_records,

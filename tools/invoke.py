@@ -41,6 +41,21 @@ class LocalContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def _read_event(path: str) -> Any:
+    """The event, or a ValueError naming the file and what is wrong with it."""
+    where = "stdin" if path == "-" else path
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"event file {where} is not UTF-8 text: {err}") from err
+    except OSError as err:
+        raise ValueError(f"cannot read event file {where}: {err.strerror or err}") from err
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"event file {where} is not JSON: {err}") from err
+
+
 def _overrides(pairs: list[str]) -> dict[str, str]:
     result = {}
     for pair in pairs:
@@ -93,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="Name=Value")
     args = parser.parse_args(argv)
     try:
-        raw = sys.stdin.read() if args.event == "-" else Path(args.event).read_text(encoding="utf-8")
-        event = json.loads(raw)
+        event = _read_event(args.event)
         env_vars = read_env_vars_file(args.env_vars)
         overrides = _overrides(args.parameter_overrides)
+        # An unknown function, a typo in the env-vars file or an unknown parameter: named, before any import.
+        function_environment(args.function, env_vars, parameter_overrides=overrides)
     except (OSError, ValueError) as err:
         print(f"invoke: {err}", file=sys.stderr)
         return 2

@@ -86,6 +86,15 @@ def test_bad_bucket_or_key_is_named(prefix: str, key: str, message: str, capsys:
 
 # ------------------------------------------------ scripts/stackset.sh against a recording `aws`
 
+TEMPLATE_URL = "https://acme-art-us-east-1.s3.us-east-1.amazonaws.com/wa-share-acceptor/template-0123.json"
+
+
+def _packaged(root: Path) -> None:
+    """What `scripts/stackset.sh package` leaves for create and update."""
+    (root / "dist").mkdir()
+    (root / "dist" / "stackset-template.json").write_text("{}")
+    (root / "dist" / "stackset-template.url").write_text(TEMPLATE_URL + "\n")
+
 
 @pytest.fixture
 def fake_aws(tmp_path: Path) -> tuple[Path, Path]:
@@ -149,19 +158,25 @@ def test_package_uploads_one_zip_per_region_and_writes_the_template(
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(checkout / "dist" / "code.zip") as archive:
         assert "handlers/sweep.py" in archive.namelist()  # code at the zip's root, as Lambda expects
-    uploads = [c for c in _calls(fake_aws[1]) if c[:2] == ["s3", "cp"]]
+    copies = [c for c in _calls(fake_aws[1]) if c[:2] == ["s3", "cp"]]
+    uploads = [c for c in copies if c[2] == "dist/code.zip"]
     assert [c[3].split("/")[2] for c in uploads] == ["acme-art-us-east-1", "acme-art-eu-west-1"]
     key = uploads[0][3].split("/", 3)[3]
     assert key.startswith("wa-share-acceptor/code-") and key.endswith(".zip")
     template = json.loads((checkout / "dist" / "stackset-template.json").read_text())
     assert template["Resources"]["SweepFunction"]["Properties"]["Code"]["S3Key"] == key
+    # The template goes to the first region's code bucket; create and update pass its URL (TemplateURL).
+    (template_copy,) = [c for c in copies if c[2] == "dist/stackset-template.json"]
+    template_key = template_copy[3].split("/", 3)[3]
+    assert template_copy[3].startswith("s3://acme-art-us-east-1/wa-share-acceptor/template-")
+    url = (checkout / "dist" / "stackset-template.url").read_text().strip()
+    assert url == f"https://acme-art-us-east-1.s3.us-east-1.amazonaws.com/{template_key}"
 
 
 def test_create_uses_service_managed_permissions_and_auto_deployment(
     fake_aws: tuple[Path, Path], checkout: Path, tmp_path: Path
 ) -> None:
-    (checkout / "dist").mkdir()
-    (checkout / "dist" / "stackset-template.json").write_text("{}")
+    _packaged(checkout)
     params = tmp_path / "params.json"
     params.write_text('[{"ParameterKey": "AllowedSourceAccounts", "ParameterValue": "222222222222"}]')
     result = _run(
@@ -183,7 +198,7 @@ def test_create_uses_service_managed_permissions_and_auto_deployment(
         "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false",
         "--capabilities CAPABILITY_NAMED_IAM",
         f"--parameters file://{params}",
-        "--template-body file://dist/stackset-template.json",
+        f"--template-url {TEMPLATE_URL}",
     ):
         assert expected in joined
     assert create_instances[:2] == ["cloudformation", "create-stack-instances"]
@@ -192,10 +207,13 @@ def test_create_uses_service_managed_permissions_and_auto_deployment(
     assert regions == ["us-east-1", "eu-west-1"]
 
 
-def test_update_and_buckets(fake_aws: tuple[Path, Path], checkout: Path) -> None:
-    (checkout / "dist").mkdir()
-    (checkout / "dist" / "stackset-template.json").write_text("{}")
-    assert _run("update", fake_aws, checkout).returncode == 0
+def test_update_and_buckets(fake_aws: tuple[Path, Path], checkout: Path, tmp_path: Path) -> None:
+    _packaged(checkout)
+    params = tmp_path / "params.json"
+    params.write_text('[{"ParameterKey": "DryRun", "ParameterValue": "true"}]')
+    updated = _run("update", fake_aws, checkout, PARAMETERS=str(params))
+    assert updated.returncode == 0, updated.stderr
+    assert "check-deploy: ok" in updated.stdout
     result = _run(
         "buckets",
         fake_aws,
@@ -207,6 +225,8 @@ def test_update_and_buckets(fake_aws: tuple[Path, Path], checkout: Path) -> None
     assert result.returncode == 0, result.stderr
     calls = _calls(fake_aws[1])
     assert calls[0][:2] == ["cloudformation", "update-stack-set"]
+    assert f"--template-url {TEMPLATE_URL}" in " ".join(calls[0]) and "--template-body" not in calls[0]
+    assert f"file://{params}" in calls[0]
     create = next(c for c in calls if "create-bucket" in c)
     assert "LocationConstraint=eu-west-1" in create
     policy = json.loads(next(c for c in calls if "put-bucket-policy" in c)[-1])
@@ -229,7 +249,9 @@ def test_update_and_buckets(fake_aws: tuple[Path, Path], checkout: Path) -> None
             {"REGIONS": "us-east-1", "ARTIFACT_BUCKET_PREFIX": "a-b", "BUILD_DIR": "/nonexistent"},
             "run 'make build' first",
         ),
-        ("update", {}, "run 'scripts/stackset.sh package' first"),
+        ("update", {}, "PARAMETERS is not set"),
+        ("update", {"PARAMETERS": "/nonexistent.json"}, "PARAMETERS file '/nonexistent.json' does not exist"),
+        ("create", {"REGIONS": "us-east-1", "TARGET_OUS": "r-ab12"}, "PARAMETERS is not set"),
         ("deploy", {}, "usage"),
     ],
 )
@@ -238,6 +260,42 @@ def test_missing_settings_are_named_and_nothing_is_called(
 ) -> None:
     result = _run(command, fake_aws, checkout, **env)
     assert result.returncode == 2 and message in result.stderr
+    assert not fake_aws[1].exists()
+
+
+def test_a_parameters_file_the_deploy_check_refuses_stops_the_rollout(
+    fake_aws: tuple[Path, Path], checkout: Path, tmp_path: Path
+) -> None:
+    # Given a packaged stack set and a parameters file with a misspelled deny list
+    _packaged(checkout)
+    params = tmp_path / "params.json"
+    params.write_text('[{"ParameterKey": "DenySourceAccounts", "ParameterValue": "555555555555"}]')
+    # When it is rolled out, create or update
+    for command, env in (("update", {}), ("create", {"REGIONS": "us-east-1", "TARGET_OUS": "r-ab12"})):
+        result = _run(command, fake_aws, checkout, PARAMETERS=str(params), **env)
+        # Then the check names the nearest parameter, and AWS is never called
+        assert result.returncode == 2, result.stdout
+        assert "did you mean DeniedSourceAccounts?" in result.stdout
+        assert "the deploy check refused" in result.stderr
+    assert not fake_aws[1].exists()
+
+
+@pytest.mark.parametrize("target", ["stackset-create", "stackset-update"])
+def test_make_stackset_targets_refuse_without_parameters(target: str, fake_aws: tuple[Path, Path]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PARAMETERS", "MAKEFLAGS", "MAKELEVEL")}
+    env |= {"PATH": f"{fake_aws[0]}:{os.environ['PATH']}", "REGIONS": "us-east-1", "TARGET_OUS": "r-ab12"}
+    # -o: the shared virtualenv is taken as it is (never reinstalled by a test)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PARAMETERS is not set" in result.stderr
     assert not fake_aws[1].exists()
 
 
@@ -289,13 +347,14 @@ def test_make_build_fails_without_python313(tmp_path: Path) -> None:
     assert skipped.returncode == 0 and "skipped (ALLOW_SKIP_BUILD=1)" in skipped.stdout
 
 
-def test_tags_reach_create_and_update(fake_aws: tuple[Path, Path], checkout: Path) -> None:
-    (checkout / "dist").mkdir()
-    (checkout / "dist" / "stackset-template.json").write_text("{}")
+def test_tags_reach_create_and_update(fake_aws: tuple[Path, Path], checkout: Path, tmp_path: Path) -> None:
+    _packaged(checkout)
+    params = tmp_path / "params.json"
+    params.write_text("[]")
     tags = "Project=wa-share-acceptor Owner=platform-team"
-    env = {"REGIONS": "us-east-1", "TARGET_OUS": "r-ab12", "TAGS": tags}
+    env = {"REGIONS": "us-east-1", "TARGET_OUS": "r-ab12", "TAGS": tags, "PARAMETERS": str(params)}
     assert _run("create", fake_aws, checkout, **env).returncode == 0
-    assert _run("update", fake_aws, checkout, TAGS=tags).returncode == 0
+    assert _run("update", fake_aws, checkout, TAGS=tags, PARAMETERS=str(params)).returncode == 0
     create_set, _, update_set = _calls(fake_aws[1])
     for call in (create_set, update_set):
         i = call.index("--tags")
@@ -303,10 +362,13 @@ def test_tags_reach_create_and_update(fake_aws: tuple[Path, Path], checkout: Pat
 
 
 @pytest.mark.parametrize("bad", ["Project", "Pro ject=x=y", "Project=a;b", "=x"])
-def test_a_bad_tag_is_named_and_nothing_is_called(bad: str, fake_aws: tuple[Path, Path], checkout: Path) -> None:
-    (checkout / "dist").mkdir()
-    (checkout / "dist" / "stackset-template.json").write_text("{}")
-    result = _run("update", fake_aws, checkout, TAGS=bad)
+def test_a_bad_tag_is_named_and_nothing_is_called(
+    bad: str, fake_aws: tuple[Path, Path], checkout: Path, tmp_path: Path
+) -> None:
+    _packaged(checkout)
+    params = tmp_path / "params.json"
+    params.write_text("[]")
+    result = _run("update", fake_aws, checkout, TAGS=bad, PARAMETERS=str(params))
     assert result.returncode == 2 and "TAGS entry" in result.stderr
     assert not fake_aws[1].exists()
 

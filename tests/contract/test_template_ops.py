@@ -21,7 +21,7 @@ RESOURCES = TEMPLATE["Resources"]
 ALARMS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
 ROLES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::IAM::Role"}
 SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())
-README = (ROOT / "README.md").read_text()
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -312,7 +312,7 @@ def test_saved_queries_cover_decisions_acceptances_and_failures() -> None:
 
 
 def test_queries_read_fields_the_decision_record_has() -> None:
-    documented = re.findall(r"`([a-z_]+)`", README[README.index("## Observability") : README.index("Metrics (EMF")])
+    documented = re.findall(r"`([a-z_]+)`", OPERATIONS[OPERATIONS.index("## Logs") : OPERATIONS.index("Metrics (EMF")])
     known = set(documented) | {"message", "level", "day", "invitations", "failures", "last_seen"}
     for name, props in QUERIES.items():
         query = re.sub(r'"[^"]*"|@[a-zA-Z]+', " ", props["QueryString"])  # literals and system fields
@@ -337,7 +337,7 @@ def test_queries_read_fields_the_decision_record_has() -> None:
         assert fields <= known, f"{name}: unknown fields {sorted(fields - known)}"
 
 
-def test_readme_lists_every_alarm() -> None:
-    section = README[README.index("## Alarms and what to do") : README.index("## Try it locally")]
+def test_the_operations_page_lists_every_alarm() -> None:
+    section = OPERATIONS[OPERATIONS.index("## Alarms and what to do") :]
     for name in ALARMS:
         assert f"`{name}`" in section, name

@@ -24,7 +24,7 @@ from tools import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-README = (ROOT / "README.md").read_text()
+POLICY_DOCUMENTS = (ROOT / "docs" / "policy-documents.md").read_text()
 RECIPIENT = "111111111111"
 PLATFORM_OU = "ou-ab12-platform1"
 
@@ -449,18 +449,18 @@ def test_make_check_policy_what_if_over_http(sim: Simulator, document: Path) -> 
     _assert_nothing_was_updated(sim)
 
 
-# ---------------------------------------------------------------- the README's example
+# ---------------------------------------------------------------- the example in docs/policy-documents.md
 
 
 def _readme_document() -> str:
-    section = README[README.index("## Policy documents") : README.index("### Where the document lives")]
+    section = POLICY_DOCUMENTS[: POLICY_DOCUMENTS.index("## Where the document lives")]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     return blocks[0]
 
 
-def test_the_readme_example_decides_as_its_table_says() -> None:
-    policy = load_document(_readme_document(), source="README")
+def test_the_documented_example_decides_as_its_table_says() -> None:
+    policy = load_document(_readme_document(), source="docs/policy-documents.md")
     assert len({r.id for r in policy.rules}) == len(policy.rules) >= 3
     below_platform = OrgAncestry.found({PLATFORM_OU, "r-ab12"})
     elsewhere = OrgAncestry.found({"r-ab12"})
@@ -508,13 +508,17 @@ def test_the_readme_example_decides_as_its_table_says() -> None:
             Action.IGNORE,
             "resource_type_not_allowed",
         )
-    table = README[README.index("| Invitation | Decision | Rule |") : README.index("### Where the document lives")]
+    table = POLICY_DOCUMENTS[
+        POLICY_DOCUMENTS.index("| Invitation | Decision | Rule |") : POLICY_DOCUMENTS.index(
+            "## Where the document lives"
+        )
+    ]
     for rule in policy.rules:
         assert f"| {rule.position} `{rule.id}` |" in table, rule.id
 
 
 def test_the_readme_example_is_the_json_example() -> None:
-    yaml_form = load_document(_readme_document(), source="README")
+    yaml_form = load_document(_readme_document(), source="docs/policy-documents.md")
     json_form = load_document((ROOT / "docs" / "examples" / "policy.json").read_text(), source="example")
     assert yaml_form == json_form
     assert [r.id for r in yaml_form.rules] == [r.id for r in json_form.rules]
@@ -634,3 +638,74 @@ def test_no_region_is_named_before_anything_is_called(document: Path, monkeypatc
     code, out, err = _run(["--policy", str(document), "--what-if"])
     assert code == 2 and out == ""
     assert "cannot create a Well-Architected client" in err and "region" in err
+
+
+def test_the_text_preview_says_why_an_ou_lookup_failed(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "ou.yaml"
+    path.write_text(f"version: 1\nrules:\n  - action: ACCEPT\n    sharers: {{ous: [{PLATFORM_OU}]}}\n")
+
+    def lookup(account: str) -> OrgAncestry:
+        raise RuntimeError("AccessDenied: not trusted by the lookup role")
+
+    code, out, _ = _run(
+        ["--policy", str(path), "--what-if"], wellarchitected_client=sim.client(RECIPIENT), lookup=lookup
+    )
+    assert code == 0
+    failed = [line for line in out.splitlines() if "org_lookup_failed" in line]
+    assert failed and all("AccessDenied: not trusted by the lookup role" in line for line in failed)
+
+
+# ---------------------------------------------------------------- env-vars files: typos are refused
+
+
+@pytest.mark.parametrize(
+    ("key", "known"),
+    [
+        ("DENY_SOURCE_ACCOUNTS", "DENIED_SOURCE_ACCOUNTS"),
+        ("DRYRUN", "DRY_RUN"),
+        ("dry_run", "DRY_RUN"),
+        ("ALLOWED_SOURCE_ACCOUNT", "ALLOWED_SOURCE_ACCOUNTS"),
+        ("NON_MATCHING_ACTIONS", "NON_MATCHING_ACTION"),
+    ],
+)
+def test_an_env_vars_key_that_is_a_near_miss_is_an_error_naming_both(key: str, known: str, tmp_path: Path) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"Parameters": {key: "555555555555"}}))
+    code, out, err = _run(["--env-vars", str(env)])
+    assert code == 1 and out == ""
+    assert f"Parameters: {key} is not a variable of the functions; did you mean {known}?" in err
+
+
+def test_a_stack_parameter_name_in_an_env_vars_file_names_the_variable(tmp_path: Path) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"SweepFunction": {"AllowedSourceAccounts": "22222222222"}}))
+    code, _, err = _run(["--env-vars", str(env)])
+    assert code == 1
+    assert "SweepFunction: AllowedSourceAccounts is the stack parameter; the functions' variable is" in err
+    assert "ALLOWED_SOURCE_ACCOUNTS" in err
+
+
+def test_unrelated_env_vars_keys_are_allowed(tmp_path: Path) -> None:
+    # Landing-zone tooling injects variables of its own (Landing Zone Accelerator: SOLUTION_ID).
+    env = tmp_path / "env.json"
+    env.write_text(
+        json.dumps(
+            {
+                "Parameters": {"SOLUTION_ID": "SO0199", "ALLOWED_SOURCE_ACCOUNTS": "222222222222"},
+                "SweepFunction": {"HTTP_PROXY": "http://proxy:3128"},
+                "LandingZoneTooling": {"X": "1"},
+            }
+        )
+    )
+    code, out, _ = _run(["--env-vars", str(env)])
+    assert code == 0
+    assert json.loads(out)["policy"]["variables"]["allowed_source_accounts"] == ["222222222222"]
+
+
+def test_a_misspelled_function_section_is_named(tmp_path: Path) -> None:
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"SweepFuncton": {"DRY_RUN": "false"}}))
+    code, _, err = _run(["--env-vars", str(env)])
+    assert (
+        code == 1 and "section 'SweepFuncton' is neither Parameters nor a function; did you mean SweepFunction?" in err
+    )

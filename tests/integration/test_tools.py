@@ -75,8 +75,11 @@ def test_invoke_in_process_against_the_http_simulator(monkeypatch: pytest.Monkey
         env_vars = read_env_vars_file(EVENTS / "env.json")
         event = json.loads((EVENTS / "share-workload.json").read_text())
         result = invoke("ShareEventFunction", event, env_vars)
-        assert result["status"] == "ok"
+        assert result["status"] == "ok" and result["dry_run"] is True  # events/env.json is a dry run
         assert result["share_invitation_id"] == event["detail"]["responseElements"]["ShareId"]
+        assert result["accept"] == 1 and sim.share_status(result["share_invitation_id"]) == "PENDING"
+        live = {**env_vars, "Parameters": {**env_vars["Parameters"], "DRY_RUN": "false"}}
+        result = invoke("ShareEventFunction", event, live)
         assert sim.share_status(result["share_invitation_id"]) == "ACCEPTED"
         sweep_result = invoke("SweepFunction", json.loads((EVENTS / "scheduled-sweep.json").read_text()), env_vars)
         assert sweep_result["status"] == "ok" and sweep_result["failed"] == 0
