@@ -9,6 +9,8 @@ from itertools import product
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acceptor.s3_uri import parse_s3_uri
 from acceptor.settings import ConfigurationError, load_settings
@@ -219,3 +221,46 @@ def test_stackset_output_carries_the_s3_parameters_and_the_conditional_read() ->
         resolved = Resolver(converted, {"PolicyS3Uri": URI}).resolve(converted["Resources"][role])
         reads = [s for s in _statements(resolved) if "s3:GetObject" in _as_list(s["Action"])]
         assert [_as_list(s["Resource"]) for s in reads] == [[parse_s3_uri(URI).object_arn()]]
+
+
+_URI_PARTS = st.sampled_from(
+    [
+        "s3://",
+        "acme",
+        "ab",
+        "a.b",
+        "a..b",
+        "a-.b",
+        "192.168.0.1",
+        "Bucket",
+        "/",
+        "//",
+        "p.json",
+        ".",
+        "..",
+        "k" * 300,
+        "x" * 1000,
+        "?versionId=",
+        "v1",
+        "*",
+        "?",
+        "$",
+        " ",
+        "\u0131",
+        "!_'()-",
+        "&x=1",
+        "\n",
+    ]
+)
+
+
+@given(st.lists(_URI_PARTS, min_size=1, max_size=8).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_the_template_and_the_functions_agree_on_every_uri(value: str) -> None:
+    admitted = re.fullmatch(PARAMS["PolicyS3Uri"]["AllowedPattern"], value) is not None and len(value) <= 2048
+    try:
+        parse_s3_uri(value)
+        parsed = True
+    except ValueError:
+        parsed = False
+    assert admitted is (parsed or value == ""), value
