@@ -17,6 +17,7 @@ ENV_VARS ?=
 POLICY   ?=
 WHAT_IF  ?=
 DEPLOYED ?=
+URI      ?=
 ORG_ROLE_ARN ?=
 FORMAT   ?=
 PORT     ?= 8787
@@ -100,6 +101,11 @@ check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), prin
 	$(PY) -m tools.check_policy $(if $(POLICY),--policy "$(POLICY)") $(if $(ENV_VARS),--env-vars "$(ENV_VARS)") \
 	  $(if $(filter 1 true yes,$(WHAT_IF)),--what-if) $(if $(DEPLOYED),--deployed "$(DEPLOYED)") \
 	  $(if $(ORG_ROLE_ARN),--organizations-role-arn "$(ORG_ROLE_ARN)") $(if $(FORMAT),--format "$(FORMAT)")
+
+.PHONY: policy-publish
+policy-publish: venv ## Validate POLICY as the functions would, upload it to URI=s3://bucket/key, print the new version id
+	@test -n "$(POLICY)" -a -n "$(URI)" || { echo "policy-publish: set POLICY=file and URI=s3://bucket/key"; exit 2; }
+	$(PY) -m tools.policy_publish --policy "$(POLICY)" --uri "$(URI)" $(if $(REGION),--region "$(REGION)")
 
 guardrails: venv ## Render the guardrail SCPs into dist/guardrails (RoleNamePrefix=..., BREAK_GLASS_ROLES, POLICY_PARAMETER, ...; docs/guardrails.md)
 	$(PY) -m tools.guardrails --role-name-prefix "$(RoleNamePrefix)" --break-glass-roles "$(BREAK_GLASS_ROLES)" \

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import tools  # noqa: F401  (puts src/ on sys.path)
-from bench import burst, coldstart, policy_speed, sweep
+from bench import burst, coldstart, policy_load, policy_speed, sweep
 
 MUTATION_SECTION = "## Mutation scores (`make mutation`)"
 
@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         "200 KB: it fits a file shipped with the function, not an SSM parameter (8 KB in the advanced tier)."
     )
     out()
+    policy_load.report(policy_load.measure(rounds=5 if args.quick else 15), out)
+
     out("<details><summary>raw figures</summary>")
     out()
     out("```json")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from acceptor.policy_source import PolicySource, PolicyUnavailable
+from acceptor.policy_source import PolicySource, PolicyUnavailable, read_s3_policy
 from acceptor.settings import ConfigurationError, Settings, load_settings
 from policy import Policy, PolicyDocumentError, policy_warnings
 from tools.cfn_template import Resolver, function_properties, load_template
@@ -73,7 +73,8 @@ class Deployment:
     source: str  # where the values came from, for the report
     given: list[tuple[str, str]]  # (name, value) as read, in order, duplicates included
     kept: list[str] = field(default_factory=list)  # UsePreviousValue names: the deployed value stays
-    policy_document: Path | None = None  # --policy: the document PolicyParameter will hold
+    policy_document: Path | None = None  # --policy: the document PolicyParameter or PolicyS3Uri will hold
+    policy_uri: str | None = None  # --policy s3://...: the object to read (the only online step, when asked)
     code_dir: Path = ROOT / "src"
     rejected: set[str] = field(default_factory=set)  # names whose values the template refuses
     environments: dict[str, dict[str, str]] = field(default_factory=dict)  # per function, as deployed
@@ -372,10 +373,21 @@ def check_policy_document(d: Deployment) -> list[Finding]:
     settings = d.settings
     if settings is None:
         return []  # the settings were refused: reported already
-    if not (settings.policy_file or settings.policy_parameter):
+    if not (settings.policy_file or settings.policy_parameter or settings.policy_s3_uri):
         d.policy = settings.policy
         d.notes.append("policy: the policy parameters (AllowedSourceAccounts ...)")
         return []
+    if settings.policy_s3_uri and d.policy_uri is not None:
+        return _check_s3_document(d, settings, d.policy_uri)
+    if settings.policy_s3_uri and d.policy_document is None:
+        d.notes.append(f"policy: S3 object {settings.policy_s3_uri} (not read: this check is offline)")
+        return [
+            Finding(
+                "warning",
+                f"PolicyS3Uri {settings.policy_s3_uri}: its document was not checked (offline); give the document "
+                "you publish there with POLICY=<file>, or read the object itself with POLICY=<the s3:// URI>",
+            )
+        ]
     if settings.policy_parameter and d.policy_document is None:
         d.notes.append(f"policy: SSM parameter {settings.policy_parameter} (not read: this check is offline)")
         return [
@@ -385,7 +397,7 @@ def check_policy_document(d: Deployment) -> list[Finding]:
                 "document you put there with POLICY=<file>, or read it with `make check-policy ENV_VARS=<file>`",
             )
         ]
-    if settings.policy_parameter and d.policy_document is not None:
+    if (settings.policy_parameter or settings.policy_s3_uri) and d.policy_document is not None:
         code_dir, name, where = d.policy_document.parent, d.policy_document.name, f"--policy {d.policy_document}"
     else:
         code_dir, name, where = d.code_dir, str(settings.policy_file), f"PolicyFile {settings.policy_file}"
@@ -403,6 +415,25 @@ def check_policy_document(d: Deployment) -> list[Finding]:
         if isinstance(cause, PolicyDocumentError):
             return [Finding("error", f"{where}: invalid policy document: {issue}") for issue in cause.issues]
         return [Finding("error", f"{where}: {err}")]
+    d.notes.append(f"policy: the document {where}")
+    return []
+
+
+def _check_s3_document(d: Deployment, settings: Settings, uri: str) -> list[Finding]:
+    """POLICY=s3://...: the object read and validated exactly as the functions read it (the one online step,
+    asked for by name, with the caller's credentials)."""
+    where = f"POLICY {uri}"
+    try:
+        d.policy = read_s3_policy(
+            uri, organizations=bool(settings.organizations_role_arn), region=settings.policy_s3_region
+        )
+    except PolicyUnavailable as err:
+        cause = err.__cause__
+        if isinstance(cause, PolicyDocumentError):
+            return [Finding("error", f"{where}: invalid policy document: {issue}") for issue in cause.issues]
+        return [Finding("error", f"{where}: {err}")]
+    if uri != settings.policy_s3_uri:
+        d.notes.append(f"policy: read {uri}, which is not PolicyS3Uri {settings.policy_s3_uri}")
     d.notes.append(f"policy: the document {where}")
     return []
 
@@ -480,10 +511,13 @@ def load_deployment(
         env = config_env or "default"
         given = read_samconfig(env, samconfig_path)
         source = f"samconfig.toml [{env}] parameter_overrides"
-    document = Path(policy) if policy else None
+    uri = policy if policy and policy.startswith("s3://") else None
+    document = Path(policy) if policy and uri is None else None
     if document is not None and not document.is_file():
         raise InputError(f"POLICY file {policy} does not exist")
-    return Deployment(template=template, source=source, given=given, kept=kept, policy_document=document)
+    return Deployment(
+        template=template, source=source, given=given, kept=kept, policy_document=document, policy_uri=uri
+    )
 
 
 def report(d: Deployment, findings: list[Finding], out: IO[str]) -> None:
@@ -508,7 +542,10 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
     parser.add_argument("--config-env", help="samconfig.toml environment (CONFIG_ENV=prod)")
     parser.add_argument("--parameters", help="StackSets / CloudFormation parameters JSON file (PARAMETERS=file)")
     parser.add_argument("--overrides", help="a --parameter-overrides string (OVERRIDES='Key=Value ...')")
-    parser.add_argument("--policy", help="the policy document PolicyParameter will hold (POLICY=file)")
+    parser.add_argument(
+        "--policy",
+        help="the policy document PolicyParameter or PolicyS3Uri will hold (POLICY=file), or an s3:// URI to read",
+    )
     args = parser.parse_args(argv)
     try:
         deployment = load_deployment(

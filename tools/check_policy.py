@@ -1,6 +1,7 @@
 """Check a policy before deploying it, and preview what it would do.
 
     python -m tools.check_policy --policy policy.yaml            # a policy document (JSON or YAML)
+    python -m tools.check_policy --policy s3://bucket/key        # the same, read from S3 as the functions do
     python -m tools.check_policy --env-vars my-env.json          # the eight variables (SAM env-vars format)
     python -m tools.check_policy --policy policy.yaml --what-if [--deployed deployed.yaml] [--format json]
 
@@ -11,8 +12,8 @@ defaults are overlaid with the env-vars file, as the functions would see them.
 ``--what-if`` lists the pending invitations of the current credentials' account and region, all four
 resource types, with ``ListShareInvitations`` only (the client it is given can do nothing else; set
 ``AWS_ENDPOINT_URL_WELLARCHITECTED`` to use the simulator), and prints what the policy would do with
-each and which rule decides. ``--deployed`` (a document or an env-vars file) adds the invitations whose
-action would change from the deployed policy's. OU rules need ``--organizations-role-arn`` (or
+each and which rule decides. ``--deployed`` (a document, an s3:// URI or an env-vars file) adds the
+invitations whose action would change from the deployed policy's. OU rules need ``--organizations-role-arn`` (or
 ``ORGANIZATIONS_ROLE_ARN`` in an env-vars file); without it they stay undecided, as in the functions.
 
 Exit codes: 0 done, 1 a policy is invalid, 2 anything else (unreadable file, listing failed).
@@ -29,7 +30,7 @@ from typing import IO, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError
 
-from acceptor.policy_source import PolicySource, PolicyUnavailable
+from acceptor.policy_source import PolicySource, PolicyUnavailable, read_s3_policy
 from acceptor.settings import ConfigurationError, load_settings
 from acceptor.wellarchitected import RESOURCE_TYPES, ListError, ShareInvitations
 from policy import (
@@ -84,8 +85,11 @@ def _read_text(path: str) -> str:
         raise PreviewError(f"cannot read {path}: {err.strerror or err}") from err
 
 
-def load_policy_file(path: str) -> Loaded:
-    """A policy document. Raises InvalidPolicy naming every problem with its JSON path."""
+def load_policy_file(path: str, *, s3_client: Any = None) -> Loaded:
+    """A policy document (a file, or an s3:// URI read as the functions read it). Raises InvalidPolicy naming
+    every problem with its JSON path."""
+    if path.startswith("s3://"):
+        return load_s3_document(path, s3_client=s3_client)
     try:
         policy = load_document(_read_text(path), source=path)
     except PolicyDocumentError as err:
@@ -93,9 +97,27 @@ def load_policy_file(path: str) -> Loaded:
     return Loaded(policy, f"document {path}")
 
 
-def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_client: Any = None) -> Loaded:
+def load_s3_document(uri: str, *, s3_client: Any = None) -> Loaded:
+    """The document in an S3 object, read and validated by the functions' own code (OU rules are
+    reported as a warning, as for a file). InvalidPolicy when it is invalid, PreviewError when unreadable."""
+    try:
+        policy = read_s3_policy(uri, organizations=True, s3_client=s3_client)
+    except BotoCoreError as err:  # no region or no credentials for the S3 client
+        raise PreviewError(f"cannot read {uri}: {err}") from err
+    except PolicyUnavailable as err:
+        cause = err.__cause__
+        if isinstance(cause, PolicyDocumentError):
+            raise InvalidPolicy(f"invalid policy document {uri}:", [str(i) for i in cause.issues]) from err
+        raise PreviewError(str(err)) from err
+    return Loaded(policy, f"document {uri}")
+
+
+def load_env_vars(
+    path: str | None, function: str = "SweepFunction", *, ssm_client: Any = None, s3_client: Any = None
+) -> Loaded:
     """The policy and settings a function gets: template defaults, then the env-vars overlay. When they
-    name a policy document (POLICY_FILE, POLICY_PARAMETER), it is read the way the function reads it."""
+    name a policy document (POLICY_FILE, POLICY_PARAMETER, POLICY_S3_URI), it is read the way the function
+    reads it."""
     try:
         props, env = function_environment(function, read_env_vars_file(path))
         settings = load_settings(env)
@@ -112,7 +134,7 @@ def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_clie
     }
     label = f"variables {path}" if path else "variables (template defaults)"
     policy = settings.policy
-    if settings.policy_parameter or settings.policy_file:
+    if settings.policy_parameter or settings.policy_file or settings.policy_s3_uri:
         source = PolicySource(
             settings.policy,
             parameter=settings.policy_parameter,
@@ -121,6 +143,9 @@ def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_clie
             organizations=bool(settings.organizations_role_arn),
             ssm_client=ssm_client,
             code_dir=ROOT / str(props.get("CodeUri") or "src"),
+            s3_uri=settings.policy_s3_uri,
+            s3_region=settings.policy_s3_region,
+            s3_client=s3_client,
         )
         try:
             policy = source.current()
@@ -153,11 +178,13 @@ def _looks_like_env_vars(text: str) -> bool:
     )
 
 
-def load_deployed(path: str, *, ssm_client: Any = None) -> Loaded:
-    """The deployed policy: a policy document, or an env-vars file (the eight variables, or the document
-    they name)."""
+def load_deployed(path: str, *, ssm_client: Any = None, s3_client: Any = None) -> Loaded:
+    """The deployed policy: a policy document (a file or an s3:// URI), or an env-vars file (the eight
+    variables, or the document they name)."""
+    if path.startswith("s3://"):
+        return load_s3_document(path, s3_client=s3_client)
     if _looks_like_env_vars(_read_text(path)):
-        return load_env_vars(path, ssm_client=ssm_client)
+        return load_env_vars(path, ssm_client=ssm_client, s3_client=s3_client)
     return load_policy_file(path)
 
 
@@ -350,19 +377,22 @@ def main(
     wellarchitected_client: Any = None,
     lookup: Callable[[str], OrgAncestry] | None = None,
     ssm_client: Any = None,
+    s3_client: Any = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
-    """The command. Tests inject the Well-Architected and SSM clients and the Organizations lookup."""
+    """The command. Tests inject the Well-Architected, SSM and S3 clients and the Organizations lookup."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = argparse.ArgumentParser(prog="make check-policy", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--policy", "-p", help="a policy document, JSON or YAML (make check-policy POLICY=file)")
+    source.add_argument(
+        "--policy", "-p", help="a policy document, JSON or YAML: a file or s3://bucket/key[?versionId=] (POLICY=...)"
+    )
     source.add_argument("--env-vars", "-n", help="env-vars file in `sam local invoke` format (ENV_VARS=file)")
     parser.add_argument("--function", default="SweepFunction", choices=_FUNCTIONS)
     parser.add_argument("--what-if", action="store_true", help="preview against the pending invitations (WHAT_IF=1)")
-    parser.add_argument("--deployed", help="the deployed policy: a document or an env-vars file (DEPLOYED=file)")
+    parser.add_argument("--deployed", help="the deployed policy: a document, s3:// URI or env-vars file (DEPLOYED=...)")
     parser.add_argument("--organizations-role-arn", help="role for OU rules in the preview (ORG_ROLE_ARN=arn)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="of the preview (FORMAT=json)")
     args = parser.parse_args(argv)
@@ -370,10 +400,10 @@ def main(
         parser.error("--deployed compares previews: add --what-if (WHAT_IF=1)")
     try:
         if args.policy:
-            candidate = load_policy_file(args.policy)
+            candidate = load_policy_file(args.policy, s3_client=s3_client)
         else:
-            candidate = load_env_vars(args.env_vars, args.function, ssm_client=ssm_client)
-        deployed = load_deployed(args.deployed, ssm_client=ssm_client) if args.deployed else None
+            candidate = load_env_vars(args.env_vars, args.function, ssm_client=ssm_client, s3_client=s3_client)
+        deployed = load_deployed(args.deployed, ssm_client=ssm_client, s3_client=s3_client) if args.deployed else None
         if not args.what_if:
             _print_checked(candidate, out)
             return 0

@@ -37,6 +37,7 @@ def build(
     notifier: Any = None,
     sts_client: Any = None,
     ssm_client: Any = None,
+    s3_client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given.
@@ -72,6 +73,9 @@ def build(
         cache_seconds=settings.policy_cache_seconds,
         organizations=bool(settings.organizations_role_arn) or ancestry is not None,
         ssm_client=ssm_client,
+        s3_uri=settings.policy_s3_uri,
+        s3_region=settings.policy_s3_region,
+        s3_client=s3_client,
     )
     return Components(settings, acceptor, source)
 

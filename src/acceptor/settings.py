@@ -31,6 +31,8 @@ _REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
 _PARAMETER = rf"{_PARAMETER_NAME}|arn:{_PARTITION}:ssm:{_REGION}:[0-9]{{12}}:parameter/{_PARAMETER_NAME}"
 # A file shipped with the function's code, relative to it: no absolute path, no "..".
 _POLICY_FILE = r"(?:[A-Za-z0-9_.-]{1,128}/){0,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}"
+# Where a policy document may come from: at most one is set.
+_DOCUMENT_SOURCES = ("POLICY_PARAMETER", "POLICY_FILE", "POLICY_S3_URI")
 # The variables a policy document replaces; they must be left at their defaults when one is set.
 _DOCUMENT_REPLACES = {
     "ALLOWED_SOURCE_ACCOUNTS": "allowed_accounts",
@@ -64,6 +66,8 @@ class Settings(NamedTuple):
     policy_parameter: str | None = None  # the policy document is this SSM parameter (name or ARN)
     policy_file: str | None = None  # the policy document is this file, relative to the function's code
     policy_cache_seconds: float = 300.0
+    policy_s3_uri: str | None = None  # the policy document is this S3 object (s3://bucket/key[?versionId=...])
+    policy_s3_region: str | None = None  # the bucket's region, when not the function's own
 
 
 def _number(
@@ -123,11 +127,19 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     policy_file = _arn(env, "POLICY_FILE", _POLICY_FILE, "a file path relative to the function's code", problems)
     if policy_file is not None and ".." in policy_file.split("/"):
         problems.append(f"POLICY_FILE: {policy_file!r} leaves the function's code")
+    s3_uri = _s3_uri(env, problems)
+    s3_region = _arn(env, "POLICY_S3_REGION", _REGION, "an AWS region name", problems)
+    if s3_region and not env.get("POLICY_S3_URI", "").strip(ASCII_SPACE):
+        problems.append(f"POLICY_S3_REGION: {s3_region!r} set, but POLICY_S3_URI is empty: it is the bucket's region")
     cache = _number(env, "POLICY_CACHE_SECONDS", 300.0, 0, 3600, problems)
-    if parameter and policy_file:
-        problems.append("POLICY_PARAMETER and POLICY_FILE are both set: the policy document comes from one place")
-    if (parameter or policy_file) and policy is not None and policy.simple is not None:
-        problems.extend(_replaced_by_document(policy.simple, "POLICY_PARAMETER" if parameter else "POLICY_FILE"))
+    sources = [n for n in _DOCUMENT_SOURCES if env.get(n, "").strip(ASCII_SPACE)]
+    if len(sources) > 1:
+        problems.append(
+            f"{' and '.join(sources)} are {'both' if len(sources) == 2 else 'all'} set: "
+            "the policy document comes from one place"
+        )
+    if sources and policy is not None and policy.simple is not None:
+        problems.extend(_replaced_by_document(policy.simple, sources[0]))
 
     # Read from the raw environment so that this is reported even when the policy itself failed to parse.
     names = [n for n in ("ALLOWED_SOURCE_OUS", "DENIED_SOURCE_OUS") if env.get(n, "").strip(ASCII_SPACE + ",")]
@@ -149,7 +161,22 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         policy_parameter=parameter,
         policy_file=policy_file,
         policy_cache_seconds=cache,
+        policy_s3_uri=s3_uri,
+        policy_s3_region=s3_region,
     )
+
+
+def _s3_uri(env: Mapping[str, str], problems: list[str]) -> str | None:
+    raw = env.get("POLICY_S3_URI", "").strip(ASCII_SPACE)
+    if not raw:
+        return None
+    from acceptor.s3_uri import parse_s3_uri
+
+    try:
+        return parse_s3_uri(raw).uri
+    except ValueError as err:
+        problems.append(f"POLICY_S3_URI: {err}")
+        return None
 
 
 def _replaced_by_document(form: SimpleForm, source: str) -> list[str]:

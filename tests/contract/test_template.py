@@ -34,6 +34,8 @@ ALLOWED_ACTIONS = {
     "xray:PutTraceSegments",  # only when EnableTracing=true
     "xray:PutTelemetryRecords",
     "ssm:GetParameter",  # only on PolicyParameter, only when set (tests/contract/test_policy_templates.py)
+    "s3:GetObject",  # only on PolicyS3Uri's object, only when set (tests/contract/test_policy_s3_templates.py)
+    "s3:GetObjectVersion",  # the same, when it pins a version
 }
 STAR_RESOURCE_OK = {"wellarchitected", "xray"}  # these actions support no resource ARNs
 
@@ -49,6 +51,8 @@ PARAMETER_FOR_ENV = {
     "POLICY_PARAMETER": "PolicyParameter",
     "POLICY_CACHE_SECONDS": "PolicyCacheSeconds",
     "POLICY_FILE": "PolicyFile",
+    "POLICY_S3_URI": "PolicyS3Uri",
+    "POLICY_S3_REGION": "PolicyS3Region",
     "ORGANIZATIONS_ROLE_ARN": "OrganizationsRoleArn",
     "ORG_CACHE_TTL_SECONDS": "OrgCacheTtlSeconds",
     "MAX_WORKERS": "SweepConcurrency",

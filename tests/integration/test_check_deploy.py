@@ -135,7 +135,7 @@ def test_the_constraint_description_is_quoted(tmp_path: Path) -> None:
 
 def test_the_templates_rules_hold(tmp_path: Path) -> None:
     errors = _errors(_check(tmp_path, "overrides", {"PolicyParameter": "/p", "PolicyFile": "policy.yaml"}))
-    assert "template rule OnePolicyDocument: Set PolicyParameter or PolicyFile, not both." in errors
+    assert "template rule OnePolicyDocument: Set at most one of PolicyParameter, PolicyFile and PolicyS3Uri." in errors
 
 
 # ---------------------------------------------------------------- the functions' parsers
@@ -361,3 +361,39 @@ def test_checks_are_a_list_others_extend() -> None:
     deployment = load_deployment(overrides="RoleNamePrefix=acme")
     findings = run_checks(deployment, [*check_deploy.CHECKS, extra])
     assert seen == ["acme"] and _errors(findings)[-1] == "extra check"
+
+
+# ---------------------------------------------------------------- a document in S3
+
+
+def test_a_policy_s3_uri_without_its_document_is_a_warning_not_a_read(tmp_path: Path) -> None:
+    findings = _check(tmp_path, "overrides", {"PolicyS3Uri": "s3://acme-wa-policy/policy.yaml"})
+    assert not _errors(findings)
+    assert any(
+        "PolicyS3Uri s3://acme-wa-policy/policy.yaml: its document was not checked (offline)" in w
+        for w in _warnings(findings)
+    )
+
+
+def test_the_document_a_policy_s3_uri_will_hold_is_validated_from_a_file(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "bad.yaml", "version: 1\nrules:\n  - action: ACCEPTT\n    sharers: {accounts: ['1']}\n")
+    errors = _errors(_check(tmp_path, "overrides", {"PolicyS3Uri": "s3://acme-wa-policy/p.yaml"}, policy=str(bad)))
+    assert errors and all(e.startswith(f"--policy {bad}: invalid policy document: ") for e in errors)
+
+
+def test_policy_given_as_the_s3_uri_reads_the_object_as_the_functions_do(tmp_path: Path) -> None:
+    import boto3
+    from moto import mock_aws
+
+    uri = "s3://acme-wa-policy/policy.yaml"
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="acme-wa-policy")
+        s3.put_object(Bucket="acme-wa-policy", Key="policy.yaml", Body=GOOD_DOCUMENT.encode())
+        good = run_checks(load_deployment(overrides=f"PolicyS3Uri={uri} DryRun=true", policy=uri))
+        s3.put_object(Bucket="acme-wa-policy", Key="policy.yaml", Body=b"version: 1\nrules:\n  - action: NOPE\n")
+        bad = run_checks(load_deployment(overrides=f"PolicyS3Uri={uri}", policy=uri))
+        missing = run_checks(load_deployment(overrides=f"PolicyS3Uri={uri}x", policy=uri + "x"))
+    assert not _errors(good) and not any("not checked" in w for w in _warnings(good))
+    assert _errors(bad) and all(e.startswith(f"POLICY {uri}: invalid policy document: ") for e in _errors(bad))
+    assert any(e.startswith(f"POLICY {uri}x: ") for e in _errors(missing))
