@@ -121,4 +121,5 @@ def _park(comps: wiring.RouterComponents, parked: dict[str, Any], recipient: str
     problem = comps.dead_letters.park(parked, recipient)
     if problem is not None:
         logger.error("dead-letter queue unreachable; Lambda retries the event", extra={"error": problem})
+        metrics.add_metric(name="RouterParkingFailures", unit=MetricUnit.Count, value=1)
         raise ParkingFailed(problem)
