@@ -410,7 +410,7 @@ def test_an_invalid_event_is_parked_with_its_reason(fleet: Fleet) -> None:
 def test_an_unreachable_dead_letter_queue_makes_lambda_retry(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
     router = _router(fleet)
     fleet.dead_letters[0].delete_queue(QueueUrl=fleet.dead_letters[1])
-    with pytest.raises(ParkingFailed, match="NonExistentQueue|QueueDoesNotExist"):
+    with pytest.raises(ParkingFailed, match=r"NonExistentQueue|QueueDoesNotExist"):
         lambda_handler(_share(fleet, "CreateWorkloadShare", OUTSIDER), Context(), components=router.components)
     assert '"RouterParkingFailures"' in capsys.readouterr().out
 
