@@ -12,6 +12,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
 FUNCTION ?= SweepFunction
+# build and stackset-*: template.yaml (the acceptor), or templates/sharer-forwarding.yaml (the share-event router)
+TEMPLATE ?= template.yaml
 EVENT    ?= events/scheduled-sweep.json
 ENV_VARS ?=
 POLICY   ?=
@@ -84,18 +86,17 @@ check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), prin
 	  $(if $(filter 1 true yes,$(WHAT_IF)),--what-if) $(if $(DEPLOYED),--deployed "$(DEPLOYED)") \
 	  $(if $(ORG_ROLE_ARN),--organizations-role-arn "$(ORG_ROLE_ARN)") $(if $(FORMAT),--format "$(FORMAT)")
 
-build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13; ALLOW_SKIP_BUILD=1 skips without it)
+build: sam-venv ## sam build TEMPLATE (default template.yaml), then precompile the bytecode Lambda cannot write (needs python3.13; ALLOW_SKIP_BUILD=1 skips without it)
 	@set -e; export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	if ! python3.13 -c '' 2>/dev/null; then \
 	  if [[ "$(ALLOW_SKIP_BUILD)" == 1 ]]; then echo "build: skipped (ALLOW_SKIP_BUILD=1): no python3.13 on this machine"; exit 0; fi; \
 	  echo "build: no python3.13 on this machine (the functions' runtime); install it, or set ALLOW_SKIP_BUILD=1 to skip" >&2; \
 	  exit 1; \
 	fi; \
-	$(SAM) build --template-file template.yaml; \
-	test -d .aws-sam/build/SweepFunction; test -d .aws-sam/build/ShareEventFunction; \
-	for fn in SweepFunction ShareEventFunction; do \
-	  python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash \
-	    -s .aws-sam/build/$$fn -p /var/task .aws-sam/build/$$fn; \
+	$(SAM) build --template-file $(TEMPLATE); \
+	for fn in .aws-sam/build/*/; do \
+	  fn="$${fn%/}"; test -d "$$fn/handlers"; \
+	  python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$$fn" -p /var/task "$$fn"; \
 	done
 
 validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
@@ -112,14 +113,14 @@ mutation: venv ## Mutation testing (mutmut) of src/policy, events.py and engine.
 stackset-buckets: ## Create the org-readable code buckets <ARTIFACT_BUCKET_PREFIX>-<region> (REGIONS, ORG_ID)
 	scripts/stackset.sh buckets
 
-stackset-package: build venv ## Upload the built code to every region's bucket, write dist/stackset-template.json
-	scripts/stackset.sh package
+stackset-package: build venv ## Upload the built code to every region's bucket, write the StackSets template of TEMPLATE
+	TEMPLATE="$(TEMPLATE)" scripts/stackset.sh package
 
-stackset-create: venv ## Create the stack set and deploy it to TARGET_OUS x REGIONS (PARAMETERS=file optional)
-	scripts/stackset.sh create
+stackset-create: venv ## Create the stack set of TEMPLATE and deploy it to TARGET_OUS x REGIONS (PARAMETERS=file optional)
+	TEMPLATE="$(TEMPLATE)" scripts/stackset.sh create
 
-stackset-update: venv ## Roll the packaged template and PARAMETERS out to every stack instance
-	scripts/stackset.sh update
+stackset-update: venv ## Roll the packaged TEMPLATE and PARAMETERS out to every stack instance
+	TEMPLATE="$(TEMPLATE)" scripts/stackset.sh update
 
 clean: ## Remove virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
