@@ -288,3 +288,27 @@ def test_stackset_form_reads_the_code_from_each_regions_bucket() -> None:
     assert {"RouterFunctionEventInvokeConfig", "ShareEventsRule", "RouterInvokePermission"} <= set(
         converted["Resources"]
     )
+
+
+# ---------------------------------------------------------------- what a recipient receives
+
+
+def test_the_routed_sample_is_what_the_router_makes_of_the_lens_sample() -> None:
+    from router.routing import route
+
+    lens = json.loads((ROOT / "events" / "share-lens.json").read_text())
+    routed = json.loads((ROOT / "events" / "routed-share.json").read_text())
+    share = route(lens, own_account=lens["account"], region=lens["region"])
+    assert isinstance(share, forwarded.ForwardedShare)
+    assert routed["detail"] == share.detail()
+    assert (routed["source"], routed["detail-type"]) == (forwarded.SOURCE, forwarded.DETAIL_TYPE)
+    assert routed["account"] == lens["account"]  # EventBridge names the caller of PutEvents: the sharer
+
+
+def test_the_acceptors_bus_policies_admit_the_routed_sample() -> None:
+    routed = json.loads((ROOT / "events" / "routed-share.json").read_text())
+    acceptor = load_template(ROOT / "template.yaml")
+    for name in ("OrganizationBusPolicy", "AccountsBusPolicy"):
+        condition = acceptor["Resources"][name]["Properties"]["Statement"]["Condition"]["ForAllValues:StringEquals"]
+        assert routed["source"] in condition["events:source"], name
+        assert routed["detail-type"] in condition["events:detail-type"], name
