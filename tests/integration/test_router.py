@@ -27,6 +27,7 @@ from moto import mock_aws
 from moto.events.models import EventsBackend, events_backends
 
 from acceptor.observability import logger
+from acceptor.settings import ConfigurationError
 from handlers.router import DeliveryDeferred, ParkingFailed, lambda_handler
 from router import forwarded, wiring
 from router.settings import RouterSettings
@@ -426,3 +427,19 @@ def test_metrics_count_each_outcome(fleet: Fleet, capsys: pytest.CaptureFixture[
                 value = record[metric["Name"]]
                 counts[metric["Name"]] = counts.get(metric["Name"], 0) + sum(_as_list(value))
     assert counts == {"RouterSharesDelivered": 1, "RouterSharesUndeliverable": 1, "RouterSharesNotRouted": 1}
+
+
+def _share_sample() -> dict[str, Any]:
+    return json.loads((Path(__file__).resolve().parents[2] / "events" / "share-workload.json").read_text())
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics")
+def test_a_bad_configuration_fails_every_invocation_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    wiring.reset()
+    monkeypatch.setenv("SHARER_ACCOUNT_ID", "not-an-account")
+    monkeypatch.delenv("DEAD_LETTER_QUEUE_URL", raising=False)
+    for _ in range(2):
+        with pytest.raises(ConfigurationError) as caught:
+            lambda_handler(_share_sample(), Context())
+        assert "SHARER_ACCOUNT_ID: 'not-an-account'" in str(caught.value)
+    wiring.reset()

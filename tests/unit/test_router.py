@@ -373,3 +373,19 @@ def test_parking_names_the_recipient_and_the_reason() -> None:
 def test_parking_failure_is_an_answer_not_an_exception() -> None:
     problem = DeadLetters("https://q", REGION, FakeSqs(_client_error("AccessDenied", 403))).park({"reason": "r"}, None)
     assert problem is not None and "AccessDenied" in problem
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def test_the_container_builds_its_components_once_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from router import wiring
+
+    wiring.reset()
+    try:
+        first = wiring.components(GOOD_ENV)
+        assert wiring.components({}) is first  # parsed once per container
+        assert first.settings.own_account == SHARER
+        assert first.buses.bus_arn(RECIPIENT) == f"arn:aws:events:{REGION}:{RECIPIENT}:event-bus/default"
+    finally:
+        wiring.reset()
