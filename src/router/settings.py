@@ -7,12 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from acceptor.settings import _PARTITION, _REGION, ConfigurationError
+from acceptor.settings import _PARTITION, _REGION, ConfigurationError, _number
 from policy.config import ACCOUNT_ID, ASCII_SPACE, ConfigIssue, _accounts, non_ascii_note
 
 # https://sqs.<region>.amazonaws.com/<account>/<name> (also amazonaws.com.cn and the like)
 _QUEUE_URL = re.compile(r"https://sqs\.[a-z0-9.-]{1,100}/[0-9]{12}/[A-Za-z0-9_-]{1,80}")
-_SECONDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3})?")
 
 
 class RouterSettings(NamedTuple):
@@ -42,7 +41,7 @@ def load_router_settings(env: Mapping[str, str]) -> RouterSettings:
     region = value("AWS_REGION", re.compile(_REGION), "an AWS region name")
     partition = value("PARTITION", re.compile(_PARTITION), "an AWS partition (aws, aws-cn, aws-us-gov)", "aws")
     queue = value("DEAD_LETTER_QUEUE_URL", _QUEUE_URL, "an SQS queue URL")
-    margin = value("SAFETY_MARGIN_SECONDS", _SECONDS, "a number of seconds (ASCII digits, up to 999.999)", "5")
+    margin = _number(env, "SAFETY_MARGIN_SECONDS", 5.0, 0, 25, problems)  # the function's timeout is 30 s
     issues: list[ConfigIssue] = []
     listed = _accounts(env, "RECIPIENT_ACCOUNTS", issues)
     problems.extend(str(issue) for issue in issues)
@@ -54,5 +53,5 @@ def load_router_settings(env: Mapping[str, str]) -> RouterSettings:
         partition=partition,
         dead_letter_queue_url=queue,
         recipient_accounts=listed or None,
-        safety_margin_seconds=float(margin),
+        safety_margin_seconds=margin,
     )

@@ -443,3 +443,28 @@ def test_a_bad_configuration_fails_every_invocation_and_says_why(monkeypatch: py
             lambda_handler(_share_sample(), Context())
         assert "SHARER_ACCOUNT_ID: 'not-an-account'" in str(caught.value)
     wiring.reset()
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(levels):
+        node["x"] = {}
+        node = node["x"]
+    return root
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [({"padding": "x" * 100_000}, "bad_recipient"), ({"nested": _deep(100_000)}, "too_deep")],
+    ids=["large", "deep"],
+)
+def test_an_invalid_event_too_large_to_keep_is_parked_by_its_id(
+    fleet: Fleet, extra: dict[str, Any], reason: str
+) -> None:
+    router = _router(fleet)
+    event = _share(fleet, "CreateWorkloadShare", "not-an-account", **extra)
+    assert lambda_handler(event, Context(), components=router.components)["invalid_reason"] == reason
+    (parked,) = _received(fleet.dead_letters)
+    assert "event" not in parked
+    assert parked["event_id"] == event["id"]
