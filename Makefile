@@ -12,6 +12,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
 FUNCTION ?= SweepFunction
+# build and stackset-*: template.yaml (the acceptor), or templates/sharer-forwarding.yaml (the share-event router)
+TEMPLATE ?= template.yaml
 EVENT    ?= events/scheduled-sweep.json
 ENV_VARS ?=
 POLICY   ?=
@@ -31,7 +33,7 @@ SHARER_PROFILE    ?=
 RECIPIENT_PROFILE ?=
 REGION            ?=
 ALLOW_SKIP_BUILD ?=
-CHECK_DEPLOY = $(PY) -m tools.check_deploy $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)") \
+CHECK_DEPLOY = $(PY) -m tools.check_deploy --template "$(TEMPLATE)" $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)") \
   $(if $(PARAMETERS),--parameters "$(PARAMETERS)") $(if $(OVERRIDES),--overrides '$(OVERRIDES)') \
   $(if $(POLICY),--policy "$(POLICY)")
 MODULE ?=
@@ -113,7 +115,7 @@ guardrails: venv ## Render the guardrail SCPs into dist/guardrails (RoleNamePref
 	  --policy-s3-uri "$(POLICY_S3_URI)" --policy-owner-roles "$(POLICY_OWNER_ROLES)" --partition "$(PARTITION)" \
 	  --target-ids "$(TARGET_IDS)" $(if $(PARAMETERS),--parameters "$(PARAMETERS)") $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)")
 
-build: ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13, pyenv's too; ALLOW_SKIP_BUILD=1 skips without it)
+build: ## sam build TEMPLATE (default template.yaml), then precompile the bytecode Lambda cannot write (needs python3.13, pyenv's too; ALLOW_SKIP_BUILD=1 skips)
 	@set -e; \
 	if ! py313="$$(scripts/find-python 3.13)"; then \
 	  if [[ "$(ALLOW_SKIP_BUILD)" == 1 ]]; then echo "build: skipped (ALLOW_SKIP_BUILD=1): no python3.13 on this machine"; exit 0; fi; \
@@ -123,11 +125,10 @@ build: ## sam build, then precompile the bytecode Lambda cannot write (needs pyt
 	echo "build: python3.13 is $$py313"; \
 	$(MAKE) --no-print-directory sam-venv; \
 	export PATH="$$(dirname "$$py313"):$$PATH"; \
-	$(SAM) build --template-file template.yaml; \
-	test -d .aws-sam/build/SweepFunction; test -d .aws-sam/build/ShareEventFunction; \
-	for fn in SweepFunction ShareEventFunction; do \
-	  "$$py313" -m compileall -q -j 0 --invalidation-mode unchecked-hash \
-	    -s .aws-sam/build/$$fn -p /var/task .aws-sam/build/$$fn; \
+	$(SAM) build --template-file $(TEMPLATE); \
+	for fn in .aws-sam/build/*/; do \
+	  fn="$${fn%/}"; test -d "$$fn/handlers"; \
+	  "$$py313" -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$$fn" -p /var/task "$$fn"; \
 	done
 
 validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
@@ -153,14 +154,14 @@ deploy: venv ## check-deploy, build, then sam deploy --config-env CONFIG_ENV (de
 stackset-buckets: ## Create the org-readable code buckets <ARTIFACT_BUCKET_PREFIX>-<region> (REGIONS, ORG_ID)
 	scripts/stackset.sh buckets
 
-stackset-package: build venv ## Upload the built code and the template to the code buckets (REGIONS, ARTIFACT_BUCKET_PREFIX)
-	scripts/stackset.sh package
+stackset-package: build venv ## Upload the built code and the StackSets template of TEMPLATE to the code buckets (REGIONS, ARTIFACT_BUCKET_PREFIX)
+	TEMPLATE="$(TEMPLATE)" scripts/stackset.sh package
 
-stackset-create: venv ## check-deploy PARAMETERS=file (required), then create the stack set in TARGET_OUS x REGIONS
-	scripts/stackset.sh create
+stackset-create: venv ## check-deploy PARAMETERS=file (required), then create the stack set of TEMPLATE in TARGET_OUS x REGIONS
+	TEMPLATE="$(TEMPLATE)" scripts/stackset.sh create
 
-stackset-update: venv ## check-deploy PARAMETERS=file (required), then roll the packaged template out to every instance
-	scripts/stackset.sh update
+stackset-update: venv ## check-deploy PARAMETERS=file (required), then roll the packaged TEMPLATE out to every instance
+	TEMPLATE="$(TEMPLATE)" scripts/stackset.sh update
 
 clean: ## Remove virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Roll the acceptor out to an organization with CloudFormation StackSets (service-managed permissions,
-# automatic deployment to new accounts). Run from the management account or a delegated administrator
+# Roll a template out to an organization with CloudFormation StackSets (service-managed permissions,
+# automatic deployment to new accounts): the acceptor (template.yaml, the default) to recipient OUs, or the
+# share-event router (TEMPLATE=templates/sharer-forwarding.yaml STACK_SET_NAME=wa-share-router) to sharer OUs. Run from the management account or a delegated administrator
 # for CloudFormation StackSets (CALL_AS=DELEGATED_ADMIN). Needs the AWS CLI v2 and credentials.
 #
 #   scripts/stackset.sh buckets   # once: <ARTIFACT_BUCKET_PREFIX>-<region> in every region, readable by the org
@@ -10,6 +11,7 @@
 #   scripts/stackset.sh update    # check PARAMETERS (make check-deploy), roll the package and them out everywhere
 #
 # Settings (environment):
+#   TEMPLATE                 the SAM template, default template.yaml (package)
 #   REGIONS                  regions to deploy to, space or comma separated (buckets, package, create)
 #   ARTIFACT_BUCKET_PREFIX   code buckets are <prefix>-<region> (buckets, package)
 #   ORG_ID                   organization id o-...; only its principals may read the code (buckets)
@@ -24,16 +26,22 @@
 #   STACK_SET_NAME           default wa-share-acceptor
 #   CALL_AS                  SELF (management account, default) or DELEGATED_ADMIN
 #   MAX_CONCURRENT_PERCENT   default 25;  FAILURE_TOLERANCE_PERCENT  default 10
-#   BUILD_DIR                default .aws-sam/build/SweepFunction (the output of `make build`)
+#   BUILD_DIR                default .aws-sam/build/<the template's first function> (the output of `make build`)
+#   TEMPLATE_OUT             default dist/stackset-template.json for template.yaml, else dist/<name>-stackset.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY="${PY:-.venv/bin/python}"
 STACK_SET_NAME="${STACK_SET_NAME:-wa-share-acceptor}"
 CALL_AS="${CALL_AS:-SELF}"
-BUILD_DIR="${BUILD_DIR:-.aws-sam/build/SweepFunction}"
-TEMPLATE_OUT="dist/stackset-template.json"
-TEMPLATE_URL_OUT="dist/stackset-template.url"  # the template's S3 URL, written by package, read by create/update
+TEMPLATE="${TEMPLATE:-template.yaml}"
+if [[ "$TEMPLATE" == template.yaml ]]; then
+  TEMPLATE_OUT="${TEMPLATE_OUT:-dist/stackset-template.json}"
+else
+  name="$(basename "$TEMPLATE")"
+  TEMPLATE_OUT="${TEMPLATE_OUT:-dist/${name%.*}-stackset.json}"
+fi
+TEMPLATE_URL_OUT="${TEMPLATE_OUT%.json}.url"  # the template's S3 URL, written by package, read by create/update
 PREFS="RegionConcurrencyType=PARALLEL,MaxConcurrentPercentage=${MAX_CONCURRENT_PERCENT:-25},FailureTolerancePercentage=${FAILURE_TOLERANCE_PERCENT:-10}"
 
 die() { echo "stackset: $*" >&2; exit 2; }
@@ -48,7 +56,7 @@ check_parameters() {
 }
 
 run_check() {
-  "$PY" -m tools.check_deploy --parameters "$PARAMETERS" ${POLICY:+--policy "$POLICY"} \
+  "$PY" -m tools.check_deploy --template "$TEMPLATE" --parameters "$PARAMETERS" ${POLICY:+--policy "$POLICY"} \
     || die "the deploy check refused $PARAMETERS (above); nothing was changed"
 }
 
@@ -98,7 +106,11 @@ JSON
 
 cmd_package() {
   need REGIONS; need ARTIFACT_BUCKET_PREFIX
-  [[ -f "$BUILD_DIR/handlers/sweep.py" ]] || die "no built code in $BUILD_DIR: run 'make build' first"
+  [[ -f "$TEMPLATE" ]] || die "TEMPLATE '$TEMPLATE' does not exist"
+  if [[ -z "${BUILD_DIR:-}" ]]; then
+    BUILD_DIR=".aws-sam/build/$("$PY" -m tools.stackset_template --template "$TEMPLATE" --functions | head -n 1)"
+  fi
+  [[ -d "$BUILD_DIR/handlers" ]] || die "no built code in $BUILD_DIR: run 'make build' first (TEMPLATE=$TEMPLATE)"
   mkdir -p dist
   rm -f dist/code.zip
   # Files at the zip's root, sorted, with fixed timestamps: the same code gives the same key. The
@@ -120,7 +132,8 @@ PYTHON
     aws s3 cp dist/code.zip "s3://${ARTIFACT_BUCKET_PREFIX}-${region}/${key}" --region "$region" --only-show-errors
     echo "uploaded s3://${ARTIFACT_BUCKET_PREFIX}-${region}/${key}"
   done
-  "$PY" -m tools.stackset_template --bucket-prefix "$ARTIFACT_BUCKET_PREFIX" --key "$key" --output "$TEMPLATE_OUT"
+  "$PY" -m tools.stackset_template --template "$TEMPLATE" --bucket-prefix "$ARTIFACT_BUCKET_PREFIX" --key "$key" \
+    --output "$TEMPLATE_OUT"
   # By URL, not inline: --template-body stops at 51,200 bytes, a template in S3 may have 1 MB.
   local template_region template_key template_bucket
   template_region="${TEMPLATE_REGION:-$(words "$REGIONS" | awk '{print $1}')}"

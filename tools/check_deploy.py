@@ -34,6 +34,7 @@ from typing import IO, Any
 from acceptor.policy_source import PolicySource, PolicyUnavailable, read_s3_policy
 from acceptor.settings import ConfigurationError, Settings, load_settings
 from policy import Policy, PolicyDocumentError, policy_warnings
+from router.settings import load_router_settings
 from tools.cfn_template import Resolver, function_properties, load_template
 from tools.lambda_env import declared_variables
 
@@ -49,6 +50,7 @@ NOTIFICATION_ROUTES = ("NotificationEmail", "CentralEventBusArn")
 # a 256-character name (the most SNS and most services allow).
 _STAND_IN = {
     "AWS::SNS::Topic": "arn:aws-us-gov:sns:ap-southeast-2:123456789012:" + "n" * 256,
+    "AWS::SQS::Queue": "https://sqs.ap-southeast-2.amazonaws.com/123456789012/" + "n" * 80,  # Ref is the URL
 }
 _GENERIC_STAND_IN = "arn:aws-us-gov:service:ap-southeast-2:123456789012:" + "n" * 256
 _NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
@@ -332,6 +334,10 @@ def check_function_settings(d: Deployment) -> list[Finding]:
         env = {k: _stand_in("" if v is None else str(v), resources) for k, v in variables.items()}
         d.environments[function] = env
         try:
+            if str(props.get("Handler", "")).startswith("handlers.router."):
+                # the share-event router (templates/sharer-forwarding.yaml); Lambda sets AWS_REGION itself
+                load_router_settings({"AWS_REGION": "ap-southeast-2", **env})
+                continue
             settings = load_settings(env)
         except ConfigurationError as err:
             for problem in err.problems:
@@ -539,6 +545,7 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
     out = out or sys.stdout
     err = err or sys.stderr
     parser = argparse.ArgumentParser(prog="make check-deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("--template", default=str(TEMPLATE), help="the template to deploy (TEMPLATE=...)")
     parser.add_argument("--config-env", help="samconfig.toml environment (CONFIG_ENV=prod)")
     parser.add_argument("--parameters", help="StackSets / CloudFormation parameters JSON file (PARAMETERS=file)")
     parser.add_argument("--overrides", help="a --parameter-overrides string (OVERRIDES='Key=Value ...')")
@@ -553,6 +560,7 @@ def main(argv: list[str] | None = None, *, out: IO[str] | None = None, err: IO[s
             parameters=args.parameters or None,
             overrides=args.overrides,
             policy=args.policy or None,
+            template_path=Path(args.template),
         )
     except InputError as failed:
         print(f"check-deploy: {failed}", file=err)

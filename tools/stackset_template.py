@@ -1,8 +1,10 @@
-"""Turn template.yaml into the plain CloudFormation template that StackSets deploys.
+"""Turn a SAM template (template.yaml, or templates/sharer-forwarding.yaml) into the plain CloudFormation
+template that StackSets deploys.
 
     python -m tools.stackset_template --bucket-prefix my-org-artifacts \
         --key wa-share-acceptor/code-<sha>.zip \
         --output dist/stackset-template.json
+    python -m tools.stackset_template --template templates/sharer-forwarding.yaml --functions   # RouterFunction
 
 StackSets runs no transforms, and Lambda reads code only from a bucket in the function's own region.
 So the functions' CodeUri becomes ``s3://<bucket-prefix>-<region>/<key>`` (``${AWS::Region}`` is
@@ -59,13 +61,28 @@ def stackset_template(template: dict[str, Any], bucket_prefix: str, key: str) ->
     return result
 
 
+def function_ids(template: dict[str, Any]) -> list[str]:
+    """The logical ids of the template's functions, in template order (``sam build`` makes a directory each)."""
+    return [k for k, v in template.get("Resources", {}).items() if v.get("Type") == "AWS::Serverless::Function"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.stackset_template", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default=str(ROOT / "template.yaml"))
-    parser.add_argument("--bucket-prefix", required=True, help="code lives in <prefix>-<region> in every region")
-    parser.add_argument("--key", required=True, help="S3 key of the code zip (the same in every region)")
-    parser.add_argument("--output", required=True)
+    parser.add_argument("--functions", action="store_true", help="print the template's function ids and stop")
+    parser.add_argument("--bucket-prefix", help="code lives in <prefix>-<region> in every region")
+    parser.add_argument("--key", help="S3 key of the code zip (the same in every region)")
+    parser.add_argument("--output")
     args = parser.parse_args(argv)
+    if args.functions:
+        try:
+            print("\n".join(function_ids(load_template(args.template))))
+        except (ValueError, OSError) as err:
+            print(f"stackset-template: {err}", file=sys.stderr)
+            return 2
+        return 0
+    if not (args.bucket_prefix and args.key and args.output):
+        parser.error("--bucket-prefix, --key and --output are required")
     try:
         result = stackset_template(load_template(args.template), args.bucket_prefix, args.key)
     except (ValueError, OSError) as err:

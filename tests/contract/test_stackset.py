@@ -133,7 +133,8 @@ def checkout(tmp_path: Path) -> Path:
     """A copy of what the script touches, so `dist/` is written outside the repository."""
     root = tmp_path / "repo"
     (root / "scripts").mkdir(parents=True)
-    for name in ("scripts/stackset.sh", "template.yaml"):
+    (root / "templates").mkdir()
+    for name in ("scripts/stackset.sh", "template.yaml", "templates/sharer-forwarding.yaml"):
         (root / name).write_bytes((ROOT / name).read_bytes())
     (root / "scripts" / "stackset.sh").chmod(0o755)
     (root / "tools").symlink_to(ROOT / "tools")
@@ -171,6 +172,57 @@ def test_package_uploads_one_zip_per_region_and_writes_the_template(
     assert template_copy[3].startswith("s3://acme-art-us-east-1/wa-share-acceptor/template-")
     url = (checkout / "dist" / "stackset-template.url").read_text().strip()
     assert url == f"https://acme-art-us-east-1.s3.us-east-1.amazonaws.com/{template_key}"
+
+
+def test_the_router_template_packages_the_same_way_into_its_own_stack_set(
+    fake_aws: tuple[Path, Path], checkout: Path
+) -> None:
+    # Given the router's build (sam build names the directory after its function)
+    build = checkout / ".aws-sam" / "build" / "RouterFunction"
+    (build / "handlers").mkdir(parents=True)
+    (build / "handlers" / "router.py").write_text("# built\n")
+    env = {"TEMPLATE": "templates/sharer-forwarding.yaml", "STACK_SET_NAME": "wa-share-router"}
+    # When packaging it, without naming the build directory
+    result = _run("package", fake_aws, checkout, REGIONS="us-east-1", ARTIFACT_BUCKET_PREFIX="acme-art", **env)
+    # Then its code goes under its stack set's name, and its template beside the acceptor's
+    assert result.returncode == 0, result.stderr
+    copies = [c for c in _calls(fake_aws[1]) if c[:2] == ["s3", "cp"]]
+    (upload,) = [c for c in copies if c[2] == "dist/code.zip"]
+    key = upload[3].split("/", 3)[3]
+    assert key.startswith("wa-share-router/code-")
+    (template_copy,) = [c for c in copies if c[2] == "dist/sharer-forwarding-stackset.json"]
+    assert template_copy[3].startswith("s3://acme-art-us-east-1/wa-share-router/template-")
+    template = json.loads((checkout / "dist" / "sharer-forwarding-stackset.json").read_text())
+    assert template["Resources"]["RouterFunction"]["Properties"]["Code"]["S3Key"] == key
+    assert not (checkout / "dist" / "stackset-template.json").exists()
+    # And create, after checking the router's parameters against the router's template, rolls that
+    # template out (by its URL) as the router's stack set
+    params = checkout / "router-params.json"
+    params.write_text(json.dumps([{"ParameterKey": "OrganizationId", "ParameterValue": "o-abcd123456"}]))
+    created = _run(
+        "create", fake_aws, checkout, TARGET_OUS="ou-ab12-sharers1", REGIONS="us-east-1", PARAMETERS=str(params), **env
+    )
+    assert created.returncode == 0, created.stderr
+    create_set = next(c for c in _calls(fake_aws[1]) if c[:2] == ["cloudformation", "create-stack-set"])
+    joined = " ".join(create_set)
+    assert "--stack-set-name wa-share-router" in joined
+    url = (checkout / "dist" / "sharer-forwarding-stackset.url").read_text().strip()
+    assert f"--template-url {url}" in joined
+
+
+def test_a_missing_template_is_named(fake_aws: tuple[Path, Path], checkout: Path) -> None:
+    result = _run(
+        "package", fake_aws, checkout, REGIONS="us-east-1", ARTIFACT_BUCKET_PREFIX="a-b", TEMPLATE="nope.yaml"
+    )
+    assert result.returncode == 2 and "TEMPLATE 'nope.yaml'" in result.stderr
+    assert not fake_aws[1].exists()
+
+
+def test_the_tool_lists_a_templates_functions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--template", str(ROOT / "templates" / "sharer-forwarding.yaml"), "--functions"]) == 0
+    assert capsys.readouterr().out.split() == ["RouterFunction"]
+    assert main(["--functions"]) == 0
+    assert capsys.readouterr().out.split() == ["SweepFunction", "ShareEventFunction"]
 
 
 def test_create_uses_service_managed_permissions_and_auto_deployment(

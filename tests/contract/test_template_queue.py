@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
+from router import forwarded
 from simulator import Simulator
 from simulator.service import share_event
 from tools.cfn_template import Resolver, load_template
@@ -31,7 +32,11 @@ OTHER_ACCOUNT = "999999999999"
 SHARER = "222222222222"
 SAMPLES = ["share-workload.json", "share-lens.json", "share-profile.json", "share-template.json"]
 SQS_CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-TRUSTED_EVENTS = {"events:source": "aws.wellarchitected", "events:detail-type": "AWS API Call via CloudTrail"}
+# CloudTrail's own events (forwarded by a sharer's rule), and the events of a sharer's router (router/forwarded.py)
+TRUSTED_EVENTS = {
+    "events:source": ["aws.wellarchitected", forwarded.SOURCE],
+    "events:detail-type": ["AWS API Call via CloudTrail", forwarded.DETAIL_TYPE],
+}
 
 
 def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
@@ -384,8 +389,8 @@ def test_accounts_bus_policy_admits_only_well_architected_cloudtrail_events() ->
 @pytest.mark.parametrize("name", SAMPLES)
 def test_bus_policies_admit_what_the_rule_wants(name: str) -> None:
     event = _load(name)
-    assert [event["source"]] == RULE_PATTERN["source"] == [TRUSTED_EVENTS["events:source"]]
-    assert [event["detail-type"]] == RULE_PATTERN["detail-type"] == [TRUSTED_EVENTS["events:detail-type"]]
+    assert [event["source"]] == RULE_PATTERN["source"] == TRUSTED_EVENTS["events:source"][:1]
+    assert [event["detail-type"]] == RULE_PATTERN["detail-type"] == TRUSTED_EVENTS["events:detail-type"][:1]
 
 
 # ---------------------------------------------------------------- events/share-batch.json

@@ -397,3 +397,18 @@ def test_policy_given_as_the_s3_uri_reads_the_object_as_the_functions_do(tmp_pat
     assert not _errors(good) and not any("not checked" in w for w in _warnings(good))
     assert _errors(bad) and all(e.startswith(f"POLICY {uri}: invalid policy document: ") for e in _errors(bad))
     assert any(e.startswith(f"POLICY {uri}x: ") for e in _errors(missing))
+
+
+# ---------------------------------------------------------------- another template (the share-event router)
+
+
+def test_the_router_template_is_checked_against_its_own_parameters(tmp_path: Path) -> None:
+    router = ROOT / "templates" / "sharer-forwarding.yaml"
+    good = _parameters_file(tmp_path, {"OrganizationId": "o-abcd123456"})
+    findings = run_checks(load_deployment(parameters=str(good), template_path=router))
+    assert not _errors(findings), findings
+    typo = _parameters_file(tmp_path, {"OrganisationId": "o-abcd123456"})
+    errors = _errors(run_checks(load_deployment(parameters=str(typo), template_path=router)))
+    assert any("OrganisationId" in e and "OrganizationId" in e for e in errors), errors
+    out = io.StringIO()
+    assert main(["--template", str(router), "--parameters", str(typo)], out=out) == 1
