@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.faults import FaultInjector, Faults
+from simulator.inprocess import client as inprocess_client
 from simulator.protocol import Caller, caller, decode, error_response, match, ok_response
 from simulator.service import IAM_PRINCIPAL, Service, ServiceError, conflict
+from simulator.world import load_world
 
 _KIND = {"Workload": "WORKLOAD", "Lens": "LENS", "Profile": "PROFILE", "Template": "TEMPLATE"}
 _DELETE = {
@@ -65,8 +67,7 @@ class Simulator:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        with self.service.lock:
-            return list(self.service.state.events)
+        return self.service.events()
 
     @property
     def stats(self) -> dict[str, int]:
@@ -78,16 +79,10 @@ class Simulator:
             self._stats.clear()
 
     def share_status(self, share_id: str) -> str:
-        with self.service.lock:
-            share = self.service.state.shares.get(share_id)
-            if share is None:
-                raise KeyError(f"no share {share_id}")
-            return share.status(self.now())
+        return self.service.share_status(share_id)
 
     def load_world(self, world: dict[str, Any] | str | Path) -> dict[str, str]:
-        from simulator.world import load_world
-
-        return load_world(self, world)
+        return load_world(self.service, world)
 
     def client(
         self,
@@ -99,13 +94,11 @@ class Simulator:
         """A boto3 wellarchitected client for this account and region, served in-process. principal (an IAM
         user or role ARN of that account) makes the client call as that user or role; without it the client
         is the account's role ``Simulator``."""
-        from simulator.inprocess import client
-
         if principal is not None:
             named = IAM_PRINCIPAL.fullmatch(principal)
             if not named or named.group(1) != account:
                 raise ValueError(f"principal {principal!r} is not an IAM user or role ARN of account {account}")
-        return client(self, account, region, principal, **client_kwargs)
+        return inprocess_client(self, account, region, principal, **client_kwargs)
 
     # ---------------------------------------------------------------- requests
     def _count(self, *names: str) -> None:

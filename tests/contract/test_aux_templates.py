@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.events.models import EventPattern
 
 from simulator.service import share_event
+from tests.support.documents import with_value
+from tests.support.templates import OTHER_CALLS, as_list, matches
 from tools.cfn_template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,6 @@ SHARE_EVENTS = sorted(p for p in (ROOT / "events").glob("share-*.json") if p.nam
 CREATE_SHARE_EVENTS = ["CreateWorkloadShare", "CreateLensShare", "CreateProfileShare", "CreateTemplateShare"]
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
     found = [(k, v) for k, v in template["Resources"].items() if v["Type"] == resource_type]
     assert len(found) == 1, f"expected one {resource_type}, found {[k for k, _ in found]}"
@@ -41,11 +38,6 @@ def _only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, 
 
 def _policy_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
-
-
-def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    """EventBridge matching by moto's matcher (it implements `$or` and `exists`; see test_template_queue.py)."""
-    return EventPattern.load(json.dumps(pattern)).matches_event(event)
 
 
 # ---------------------------------------------------------------- both templates
@@ -91,8 +83,8 @@ def test_lookup_template_is_one_role_with_its_arn_as_output() -> None:
 def test_lookup_role_allows_only_list_parents() -> None:
     statements = _policy_statements(_only(LOOKUP, "AWS::IAM::Role")[1])
     assert [s["Effect"] for s in statements] == ["Allow"]
-    assert [_as_list(s["Action"]) for s in statements] == [["organizations:ListParents"]]
-    assert _as_list(statements[0]["Resource"]) == ["*"]  # ListParents has no resource-level permissions
+    assert [as_list(s["Action"]) for s in statements] == [["organizations:ListParents"]]
+    assert as_list(statements[0]["Resource"]) == ["*"]  # ListParents has no resource-level permissions
 
 
 def test_lookup_trust_needs_the_organization_and_the_acceptor_role_names() -> None:
@@ -101,7 +93,7 @@ def test_lookup_trust_needs_the_organization_and_the_acceptor_role_names() -> No
     (statement,) = trust
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"AWS": "*"}
-    assert _as_list(statement["Action"]) == ["sts:AssumeRole"]
+    assert as_list(statement["Action"]) == ["sts:AssumeRole"]
     condition = Resolver(LOOKUP, {"OrganizationId": "o-abcdef1234"}).resolve(statement["Condition"])
     assert condition == {
         "StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"},
@@ -189,12 +181,12 @@ def test_forwarding_role_may_only_put_events_on_the_target_bus() -> None:
     role = resources[role_id]["Properties"]
     assert "ManagedPolicyArns" not in role
     statements = _policy_statements(resources[role_id])
-    assert [(s["Effect"], _as_list(s["Action"]), _as_list(s["Resource"])) for s in statements] == [
+    assert [(s["Effect"], as_list(s["Action"]), as_list(s["Resource"])) for s in statements] == [
         ("Allow", ["events:PutEvents"], [TARGET_BUS])
     ]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "events.amazonaws.com"}
-    assert _as_list(trust["Action"]) == ["sts:AssumeRole"]
+    assert as_list(trust["Action"]) == ["sts:AssumeRole"]
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
@@ -208,7 +200,7 @@ def test_dead_letter_queue_is_encrypted_kept_and_only_writable_by_the_rule() -> 
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-    assert _as_list(statement["Action"]) == ["sqs:SendMessage"]
+    assert as_list(statement["Action"]) == ["sqs:SendMessage"]
     assert statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
 
@@ -241,30 +233,17 @@ def test_there_is_a_sample_event_for_every_share_call() -> None:
 
 @pytest.mark.parametrize("path", SHARE_EVENTS, ids=lambda p: p.name)
 def test_pattern_matches_sample_share_event(path: Path) -> None:
-    assert _matches(PATTERN, json.loads(path.read_text()))
+    assert matches(PATTERN, json.loads(path.read_text()))
 
 
 def test_pattern_does_not_match_the_scheduled_sweep() -> None:
-    assert not _matches(PATTERN, json.loads((ROOT / "events" / "scheduled-sweep.json").read_text()))
+    assert not matches(PATTERN, json.loads((ROOT / "events" / "scheduled-sweep.json").read_text()))
 
 
-@pytest.mark.parametrize(
-    ("path", "value"),
-    [
-        (("detail", "eventName"), "DeleteWorkloadShare"),
-        (("detail", "eventName"), "UpdateShareInvitation"),
-        (("detail", "eventSource"), "organizations.amazonaws.com"),
-        (("source",), "aws.organizations"),
-        (("detail-type",), "AWS Service Event via CloudTrail"),
-    ],
-)
+@pytest.mark.parametrize(("path", "value"), OTHER_CALLS)
 def test_pattern_rejects_other_calls(path: tuple[str, ...], value: str) -> None:
-    event = json.loads(SHARE_EVENTS[0].read_text())
-    node = event
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    assert not _matches(PATTERN, event)
+    event = with_value(json.loads(SHARE_EVENTS[0].read_text()), path, value)
+    assert not matches(PATTERN, event)
 
 
 def _share(event_name: str, shared_with_key: str, shared_with: str) -> dict[str, Any]:
@@ -276,15 +255,15 @@ def _share(event_name: str, shared_with_key: str, shared_with: str) -> dict[str,
 @pytest.mark.parametrize("event_name", CREATE_SHARE_EVENTS)
 @pytest.mark.parametrize("key", ["SharedWith", "sharedWith"])
 def test_pattern_forwards_only_shares_for_the_recipient(event_name: str, key: str) -> None:
-    assert _matches(PATTERN, _share(event_name, key, RECIPIENT))
+    assert matches(PATTERN, _share(event_name, key, RECIPIENT))
     for other in ("333333333333", f"arn:aws:iam::{RECIPIENT}:role/Reviewer", "o-abcdefghij", RECIPIENT + "0"):
-        assert not _matches(PATTERN, _share(event_name, key, other)), other
+        assert not matches(PATTERN, _share(event_name, key, other)), other
 
 
 def test_pattern_ignores_a_share_without_a_recipient() -> None:
     event = _share("CreateWorkloadShare", "SharedWith", RECIPIENT)
     del event["detail"]["requestParameters"]["SharedWith"]
-    assert not _matches(PATTERN, event)
+    assert not matches(PATTERN, event)
 
 
 @pytest.mark.parametrize("path", SHARE_EVENTS, ids=lambda p: p.name)
@@ -293,10 +272,10 @@ def test_pattern_does_not_forward_failed_calls(path: Path) -> None:
     event["detail"]["errorCode"] = "AccessDenied"
     event["detail"]["errorMessage"] = "User is not authorized to perform: wellarchitected:CreateWorkloadShare"
     event["detail"]["responseElements"] = None
-    assert not _matches(PATTERN, event)
+    assert not matches(PATTERN, event)
 
 
 def test_pattern_is_resolved_per_recipient() -> None:
     rule = _only(FORWARDING, "AWS::Events::Rule")[1]["Properties"]["EventPattern"]
     other = Resolver(FORWARDING, {"RecipientAccountId": "333333333333"}).resolve(rule)
-    assert not _matches(other, json.loads(SHARE_EVENTS[0].read_text()))
+    assert not matches(other, json.loads(SHARE_EVENTS[0].read_text()))

@@ -22,8 +22,9 @@ from acceptor.notifications import SnsNotifier
 from acceptor.settings import ConfigurationError
 from handlers import share_event, sweep
 from simulator import Simulator
-from tests.integration.conftest import DENIED, SCHEDULED, TRUSTED, Context, components, invoke
-from tools.demo import RECIPIENT, World
+from simulator.harness import LambdaContext
+from simulator.sharers import RECIPIENT, World
+from tests.support.handlers import DENIED, SCHEDULED, TRUSTED, components, invoke
 
 # -- a hung endpoint ------------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ def test_a_sweep_against_hung_updates_returns_before_its_timeout_with_every_deci
     comps = components(sim, {"MAX_WORKERS": "4", "SAFETY_MARGIN_SECONDS": "3"}, wellarchitected_factory=front.factory())
     # Given a 9 s function whose update of one invitation never answers
     started = time.monotonic()
-    run = invoke(sweep.lambda_handler, SCHEDULED, comps, Context(remaining_ms=9_000))
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps, LambdaContext(remaining_ms=9_000))
     elapsed = time.monotonic() - started
     # Then it returns before the timeout, and what it did is on record
     assert elapsed < 9.0, elapsed
@@ -120,7 +121,7 @@ def test_a_share_event_against_a_hung_listing_returns_before_its_timeout(
     front = hanging(sim, lambda method, path: method == "GET")
     comps = components(sim, {"SAFETY_MARGIN_SECONDS": "2"}, wellarchitected_factory=front.factory())
     started = time.monotonic()
-    run = invoke(share_event.lambda_handler, sim.events[-1], comps, Context(remaining_ms=6_000))
+    run = invoke(share_event.lambda_handler, sim.events[-1], comps, LambdaContext(remaining_ms=6_000))
     assert time.monotonic() - started < 6.0
     assert run.result["status"] == "failed" and run.result["complete"] is False
     assert "ReadTimeoutError" in run.result["list_error"]
@@ -285,6 +286,6 @@ def test_a_bad_configuration_fails_the_run_even_with_a_bad_event(monkeypatch: py
     try:
         for handler in (sweep.lambda_handler, share_event.lambda_handler):
             with pytest.raises(ConfigurationError, match="not-an-account"):
-                handler({"garbage": True}, Context())
+                handler({"garbage": True}, LambdaContext())
     finally:
         runtime.reset()

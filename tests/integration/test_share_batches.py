@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 
 from handlers import share_event
 from simulator import Simulator
-from tests.integration.conftest import DENIED, TRUSTED, UNKNOWN, components, invoke
-from tools.demo import RECIPIENT, World
+from simulator.sharers import RECIPIENT, World
+from tests.support.handlers import DENIED, TRUSTED, UNKNOWN, components, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -31,7 +31,7 @@ from acceptor.wellarchitected import (
 )
 from policy import Action, Decision, Invitation, NonMatchingAction, OrgAncestry, Policy, Reason
 from simulator import Simulator
-from tools.demo import RECIPIENT, World
+from simulator.sharers import RECIPIENT, World
 
 TRUSTED, OTHER, DENIED = "222222222222", "333333333333", "555555555555"
 OU = "ou-ab12-abcdefgh"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from acceptor.events import (
     parse_sqs_batch,
     parse_sweep_event,
 )
+from tests.support.documents import with_value
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -59,14 +59,7 @@ def test_malformed_sample_is_rejected() -> None:
 
 
 def _mutate(path: list[str], value: Any) -> dict[str, Any]:
-    event = copy.deepcopy(load("share-workload.json"))
-    node = event
-    for key in path[:-1]:
-        node = node[key]
-    if value is ...:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
+    event: dict[str, Any] = with_value(load("share-workload.json"), path, value)
     return event
 
 

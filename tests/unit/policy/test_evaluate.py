@@ -13,6 +13,7 @@ from policy import Action, Decision, Invitation, NonMatchingAction, OrgAncestry,
 from policy import evaluate as evaluate_policy
 from policy.config import load_simple_form
 from policy.model import SimpleForm, compile_simple, make_rule
+from tests.support.invitations import inv
 
 
 def evaluate(policy: Policy | SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None = None) -> Decision:
@@ -28,16 +29,6 @@ ID = "0123456789abcdef0123456789abcdef"
 
 RECIPIENT = "999999999999"
 ROLE = f"arn:aws:iam::{RECIPIENT}:role/Reviewer"
-
-
-def inv(
-    sharer: str | None = TRUSTED,
-    rtype: str | None = "WORKLOAD",
-    permission: str | None = "READONLY",
-    inv_id: str | None = ID,
-    shared_with: str | None = RECIPIENT,
-) -> Invitation:
-    return Invitation(inv_id, sharer, shared_with, rtype, permission, "name", "id")
 
 
 BASE = load_simple_form({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "DENIED_SOURCE_ACCOUNTS": DENIED})
