@@ -26,6 +26,12 @@ _DELETE = {
 _IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
+def _copy(body: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a response body, through JSON as a client would see it."""
+    copied: dict[str, Any] = json.loads(json.dumps(body))
+    return copied
+
+
 class Simulator:
     """An in-memory AWS Well-Architected sharing service for every account and region.
 
@@ -145,9 +151,9 @@ class Simulator:
             original, result = self._idempotent[key]
             if original != fingerprint:
                 raise conflict(f"ClientRequestToken {token!r} was used with other parameters", token, "SHARE")
-            return json.loads(json.dumps(result))
+            return _copy(result)
         result = self._call(name, who, p)
-        self._idempotent[key] = (fingerprint, json.loads(json.dumps(result)))
+        self._idempotent[key] = (fingerprint, _copy(result))
         return result
 
     def _call(self, name: str, who: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def _body_bytes(body: Any) -> bytes:
     if isinstance(body, str):
         return body.encode()
     if isinstance(body, AwsChunkedWrapper | io.IOBase) or hasattr(body, "read"):
-        return body.read()
+        return _body_bytes(body.read())
     return bytes(body)
 
 

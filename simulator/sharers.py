@@ -102,7 +102,8 @@ class World:
         wa = self.client(share.sharer)
         call, key, arg = _LIST_SHARES[share.resource_type]
         summaries = getattr(wa, call)(**{arg: share.resource_id})[key]
-        return next(s["Status"] for s in summaries if s["ShareId"] == share.share_id)
+        status: str = next(s["Status"] for s in summaries if s["ShareId"] == share.share_id)
+        return status
 
 
 _LIST_SHARES = {

@@ -83,7 +83,8 @@ def _code(err: Exception) -> str:
 
 def _status(err: Exception) -> int | None:
     if isinstance(err, ClientError):
-        return err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        status: int | None = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status
     return None
 
 
@@ -213,7 +214,7 @@ class Probe:
         self.report["shares"] = {t: c.share_id for t, c in self.created.items() if c.share_id}
 
     def _lens(self, name: str) -> str:
-        arn = self.sharer.import_lens(JSONString=lens_document(name))["LensArn"]
+        arn: str = self.sharer.import_lens(JSONString=lens_document(name))["LensArn"]
         self.created["LENS"] = Created("LENS", name, arn)  # cleaned up even if publishing fails
         deadline = self.timing.clock() + self.timing.listing_wait_s
         while True:  # the import may complete asynchronously; publish, as a draft may not be shareable

@@ -1004,17 +1004,29 @@ def _readline(proc: subprocess.Popen[str], timeout: float) -> str:
     return proc.stdout.readline()
 
 
-def test_cli_serves_a_world() -> None:
-    world = json.loads(EXAMPLE_WORLD.read_text(encoding="utf-8"))
+@contextlib.contextmanager
+def _cli(*flags: str) -> Iterator[str]:
+    """`python -m simulator --port 0 <flags>` running; yields its first line of output, then stops it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", "0", "--world", str(EXAMPLE_WORLD)],
+        [sys.executable, "-m", "simulator", "--port", "0", *flags],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        line = _readline(proc, 30)
+        yield _readline(proc, 30)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        assert proc.stdout and proc.stderr
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_cli_serves_a_world() -> None:
+    world = json.loads(EXAMPLE_WORLD.read_text(encoding="utf-8"))
+    with _cli("--world", str(EXAMPLE_WORLD)) as line:
         found = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
         assert found, line
         session = boto3.session.Session(
@@ -1026,12 +1038,6 @@ def test_cli_serves_a_world() -> None:
             for s in invitations(client)
         }
         assert names == set(expected_pending(world, RECIPIENT))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        assert proc.stdout and proc.stderr
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_cli_refuses_a_missing_world() -> None:
@@ -1339,27 +1345,13 @@ def test_a_retry_answers_the_original_even_after_the_share_changed(both: Env) ->
 
 
 def test_cli_strict_flag_serves_the_strict_simulator() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", "0", "--strict", "--world", str(EXAMPLE_WORLD)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = _readline(proc, 30)
+    with _cli("--strict", "--world", str(EXAMPLE_WORLD)) as line:
         found = re.search(r"simulator \(strict\) listening on (http://127\.0\.0\.1:[0-9]+)", line)
         assert found, line
         client = session(RECIPIENT, "us-east-1").client("wellarchitected", endpoint_url=found.group(1))
         untyped = invitations(client)
         assert untyped and all("WorkloadId" in s and "ShareResourceType" not in s for s in untyped)
         assert len(invitations(client, ShareResourceType="LENS")) == 2
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        assert proc.stdout and proc.stderr
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 @kinds
