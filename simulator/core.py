@@ -13,7 +13,7 @@ from typing import Any
 from simulator.faults import FaultInjector, Faults
 from simulator.inprocess import client as inprocess_client
 from simulator.protocol import Caller, caller, decode, error_response, match, ok_response
-from simulator.service import IAM_PRINCIPAL, Service, ServiceError, conflict
+from simulator.service import IAM_PRINCIPAL, IDENT, Service, ServiceError, conflict
 from simulator.world import load_world
 
 _KIND = {"Workload": "WORKLOAD", "Lens": "LENS", "Profile": "PROFILE", "Template": "TEMPLATE"}
@@ -23,7 +23,6 @@ _DELETE = {
     "DeleteProfile": "PROFILE",
     "DeleteReviewTemplate": "TEMPLATE",
 }
-_IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
 def _copy(body: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +169,7 @@ class Simulator:
         if name == "CreateLensVersion":
             return svc.create_lens_version(account, region, p["LensAlias"], p["LensVersion"])
         if name in _DELETE:
-            return svc.delete_resource(_DELETE[name], account, region, p[_IDENT[_DELETE[name]]])
+            return svc.delete_resource(_DELETE[name], account, region, p[IDENT[_DELETE[name]]])
         if name == "CreateWorkload":
             return svc.create_workload(account, region, p)
         if name == "ImportLens":
@@ -182,9 +181,9 @@ class Simulator:
         for verb in ("Create", "List", "Delete"):
             for noun, kind in _KIND.items():
                 if name == f"{verb}{noun}Share{'s' if verb == 'List' else ''}":
-                    ident = p[_IDENT[kind]]
+                    ident = p[IDENT[kind]]
                     if verb == "Create":
-                        request = {k: v for k, v in p.items() if k != _IDENT[kind]}
+                        request = {k: v for k, v in p.items() if k != IDENT[kind]}
                         return svc.create_share(kind, account, region, ident, request, name)
                     if verb == "List":
                         return svc.list_shares(kind, account, region, ident, p)

@@ -40,6 +40,8 @@ KINDS = {
     "PROFILE": ("ProfileName", "ProfileArn"),
     "TEMPLATE": ("TemplateName", "TemplateArn"),
 }
+# resource type -> the request member that names the resource in the sharer's calls (Create*Share, Delete*)
+IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
 class ServiceError(Exception):
@@ -328,7 +330,7 @@ class Service:
             response["ProfileArn"] = res.arn
         elif kind == "TEMPLATE":
             response["TemplateArn"] = res.arn
-        self.state.events.append(share_event(event_name, account, region, p | {_IDENT[kind]: ident}, response, now))
+        self.state.events.append(share_event(event_name, account, region, p | {IDENT[kind]: ident}, response, now))
         return response
 
     def list_shares(self, kind: str, account: str, region: str, ident: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -494,9 +496,6 @@ class Service:
         else:
             invitation["TemplateArn"] = res.arn
         return {"ShareInvitation": invitation}
-
-
-_IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
 def share_event(
