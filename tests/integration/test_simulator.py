@@ -1295,6 +1295,33 @@ def test_a_world_refuses_invitation_statuses_for_an_organization_share(status: s
         Simulator().load_world(world)
 
 
+def test_a_world_gives_each_share_the_status_it_names() -> None:
+    # Given a world with an explicit PENDING invitation, a REVOKED one and a REVOKED organization share
+    sim = Simulator()
+    created = sim.load_world(
+        {
+            "accounts": {
+                SHARER: {
+                    "workloads": [
+                        {"name": "pending-app", "shares": [{"with": RECIPIENT, "status": "PENDING"}]},
+                        {"name": "revoked-app", "shares": [{"with": RECIPIENT, "status": "REVOKED"}]},
+                        {"name": "org-app", "shares": [{"with": "o-abcdefghij", "status": "REVOKED"}]},
+                    ]
+                }
+            }
+        }
+    )
+    # Then each share reads as named, and only the pending one is an invitation
+    by_name = {name: sim.share_status(share_id) for share_id, name in created.items()}
+    assert by_name == {"pending-app": "PENDING", "revoked-app": "REVOKED", "org-app": "REVOKED"}
+    [summary] = sim.client(account=RECIPIENT).list_share_invitations(ShareResourceType="WORKLOAD")[
+        "ShareInvitationSummaries"
+    ]
+    assert summary["WorkloadName"] == "pending-app"
+    with pytest.raises(KeyError, match="no share " + "f" * 32):
+        sim.share_status("f" * 32)
+
+
 def test_a_world_refuses_association_statuses_for_an_account_share() -> None:
     world = {
         "accounts": {SHARER: {"workloads": [{"name": "app", "shares": [{"with": RECIPIENT, "status": "FAILED"}]}]}}
