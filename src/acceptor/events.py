@@ -13,20 +13,13 @@ SQS batches (``parse_sqs_batch``), each message body being one EventBridge event
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, NamedTuple
 
+from policy import RESOURCE_TYPES
+from policy.identifiers import ORGANIZATION_ID, OU_ID, is_account_id, is_invitation_id, principal_account
+
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's largest event
-SHARE_EVENT_NAMES = {
-    "CreateWorkloadShare": "WORKLOAD",
-    "CreateLensShare": "LENS",
-    "CreateProfileShare": "PROFILE",
-    "CreateTemplateShare": "TEMPLATE",
-}
-_INVITATION_ID = re.compile(r"[0-9a-f]{32}")  # always with fullmatch: ASCII only, no trailing newline
-_ACCOUNT = re.compile(r"[0-9]{12}")
-_IAM_PRINCIPAL = re.compile(r"arn:aws[a-z-]{0,20}:iam::([0-9]{12}):(?:user|role)/[A-Za-z0-9+=,.@_/-]{1,512}")
-_ORG_OR_OU = re.compile(r"o-[a-z0-9]{10,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+SHARE_EVENT_NAMES = {f"Create{rtype.title()}Share": rtype for rtype in RESOURCE_TYPES}  # CreateWorkloadShare...
 
 
 class InvalidEvent(ValueError):
@@ -111,7 +104,7 @@ def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
     if not isinstance(response, dict):
         raise InvalidEvent("missing_share_id", f"{event_name} event has no responseElements")
     share_id = response.get("ShareId", response.get("shareId"))
-    if not isinstance(share_id, str) or not _INVITATION_ID.fullmatch(share_id):
+    if not is_invitation_id(share_id):
         raise InvalidEvent("missing_share_id", f"responseElements.ShareId is {share_id!r}, not 32 hex characters")
     event_id = event.get("id")
     claimed = event.get("account")
@@ -120,7 +113,7 @@ def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
         resource_type=SHARE_EVENT_NAMES[event_name],
         event_id=event_id if isinstance(event_id, str) else None,
         event_name=event_name,
-        claimed_sharer=claimed if isinstance(claimed, str) and _ACCOUNT.fullmatch(claimed) else None,
+        claimed_sharer=claimed if is_account_id(claimed) else None,
     )
 
 
@@ -131,12 +124,11 @@ def _check_recipient(request: Any, event_name: str, own_account: str | None) -> 
     shared_with = request.get("SharedWith", request.get("sharedWith"))
     if not isinstance(shared_with, str):
         return
-    if _ORG_OR_OU.fullmatch(shared_with):
+    if ORGANIZATION_ID.fullmatch(shared_with) or OU_ID.fullmatch(shared_with):
         raise IgnoredEvent("organization_share", f"{event_name} shared with {shared_with}: no invitation is sent")
     if own_account is None:
         return
-    principal = _IAM_PRINCIPAL.fullmatch(shared_with)
-    recipient = principal.group(1) if principal else shared_with if _ACCOUNT.fullmatch(shared_with) else None
+    recipient = shared_with if is_account_id(shared_with) else principal_account(shared_with)
     if recipient is not None and recipient != own_account:
         raise IgnoredEvent("other_account", f"{event_name} shared with {recipient}, not this account {own_account}")
 

@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any, NamedTuple
 
-from policy.config import ACCOUNT_ID, OU_OR_ROOT_ID
+from policy.identifiers import ACCOUNT_ID, OU_OR_ROOT_ID
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, NonMatchingAction, Policy, Rule, make_rule, shown
 
 VERSION = 1
