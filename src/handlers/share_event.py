@@ -14,7 +14,6 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
 from acceptor.deadline import Deadline
-from acceptor.engine import HintStatus
 from acceptor.events import (
     IgnoredEvent,
     InvalidEvent,
@@ -25,7 +24,7 @@ from acceptor.events import (
     parse_sqs_batch,
 )
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
-from acceptor.outcomes import Summary, Tally
+from acceptor.outcomes import HintStatus, Summary, Tally
 from handlers.common import invalid_event, load_components, run_policy, run_status
 from policy import Policy
 
