@@ -16,12 +16,13 @@ import time
 from collections import deque
 from typing import Any
 
-from acceptor.engine import Acceptor, HintStatus
+from acceptor.engine import Acceptor
 from acceptor.events import parse_share_event
+from acceptor.outcomes import HintStatus
 from acceptor.recorder import NULL_LOG
-from acceptor.wellarchitected import PAGE_SIZE, RESOURCE_TYPES, SDK_CONFIG, ShareInvitations
+from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, ShareInvitations
 from bench.sweep import ERROR_RATE, LATENCY_S, RECIPIENT, THROTTLE_RPS, sharers
-from policy import load_policy
+from policy import RESOURCE_TYPES, load_policy
 from simulator import Faults, Simulator
 
 SECTIONS = ("workloads", "lenses", "profiles", "templates")

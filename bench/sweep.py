@@ -13,8 +13,8 @@ from typing import Any
 from acceptor.engine import Acceptor
 from acceptor.outcomes import Result
 from acceptor.recorder import NULL_LOG
-from acceptor.wellarchitected import PAGE_SIZE, RESOURCE_TYPES, SDK_CONFIG, ShareInvitations
-from policy import load_policy
+from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, ShareInvitations
+from policy import RESOURCE_TYPES, load_policy
 from simulator import Faults, Simulator
 
 RECIPIENT = "111111111111"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
@@ -19,7 +18,7 @@ from acceptor.events import ShareHint
 from acceptor.fanout import Threads
 from acceptor.listing import Lister
 from acceptor.organizations import ancestries_of
-from acceptor.outcomes import Outcome, Result, Summary
+from acceptor.outcomes import HintResults, HintStatus, Outcome, Result, Summary, hint_status
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
 from acceptor.wellarchitected import ShareInvitations, UpdateStatus
 from policy import Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate
@@ -29,18 +28,6 @@ class AncestryLookup(Protocol):
     def lookup(self, account_id: str, deadline: Deadline | None = None) -> OrgAncestry: ...
 
 
-class HintStatus(StrEnum):
-    DECIDED = "decided"  # an outcome other than failed/deferred: nothing to retry
-    NOT_FOUND = "not_found"  # listed types did not hold it: left for the sweep
-    RETRY = "retry"  # listing or update failed, or out of time: worth delivering again
-
-
-class HintResults(NamedTuple):
-    summary: Summary
-    status: dict[str, HintStatus]  # invitation id -> what became of it
-
-
-_RETRY_RESULTS = frozenset({Result.FAILED, Result.DEFERRED})
 _APPLIED = {Action.ACCEPT: Result.ACCEPTED, Action.REJECT: Result.REJECTED}
 
 
@@ -117,7 +104,7 @@ class Acceptor:
         for hint in hints:
             if hint.invitation_id not in status:
                 outcome = outcomes.get(hint.invitation_id)
-                status[hint.invitation_id] = _status(outcome, listing_failed=hint.resource_type in found.errors)
+                status[hint.invitation_id] = hint_status(outcome, listing_failed=hint.resource_type in found.errors)
                 if status[hint.invitation_id] is HintStatus.NOT_FOUND:
                     run.recorder.not_found(hint.invitation_id, hint.resource_type, hint.event_name)
         run.recorder.digest(run.deadline)
@@ -203,13 +190,6 @@ def _decide(policy: Policy, inv: Invitation, ancestries: Mapping[str, OrgAncestr
     """The policy's decision for one invitation (pure)."""
     sharer = inv.shared_by if isinstance(inv.shared_by, str) else ""
     return evaluate(policy, inv, ancestries.get(sharer) if policy.uses_ous else None)
-
-
-def _status(outcome: Outcome | None, *, listing_failed: bool) -> HintStatus:
-    """What became of a hinted invitation: worth delivering again, decided, or not listed."""
-    if outcome is not None:
-        return HintStatus.RETRY if outcome.result in _RETRY_RESULTS else HintStatus.DECIDED
-    return HintStatus.RETRY if listing_failed else HintStatus.NOT_FOUND
 
 
 def _named(item: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from acceptor import aws_errors
 from acceptor.deadline import Deadline
 from acceptor.outcomes import Outcome, Result, Summary
 from acceptor.recorder import NULL_LOG, Log
@@ -57,7 +58,7 @@ class SnsNotifier:
         try:
             self._sns().publish(TopicArn=self._topic_arn, Subject=subject[:SUBJECT_LIMIT], Message=message)
         except (ClientError, BotoCoreError) as err:
-            self._warn("notification not sent", error=str(err))
+            self._warn("notification not sent", error=aws_errors.describe(err))
 
     def _warn(self, message: str, **fields: Any) -> None:
         self._log.warning(message, extra=fields)

@@ -82,6 +82,24 @@ class Outcome(NamedTuple):
         return record
 
 
+class HintStatus(StrEnum):
+    """What became of an invitation a share event named."""
+
+    DECIDED = "decided"  # an outcome other than failed/deferred: nothing to retry
+    NOT_FOUND = "not_found"  # listed types did not hold it: left for the sweep
+    RETRY = "retry"  # listing or update failed, or out of time: worth delivering again
+
+
+_RETRY_RESULTS = frozenset({Result.FAILED, Result.DEFERRED})
+
+
+def hint_status(outcome: Outcome | None, *, listing_failed: bool) -> HintStatus:
+    """Worth delivering again (failed, deferred, or its type's listing failed), decided, or not listed."""
+    if outcome is not None:
+        return HintStatus.RETRY if outcome.result in _RETRY_RESULTS else HintStatus.DECIDED
+    return HintStatus.RETRY if listing_failed else HintStatus.NOT_FOUND
+
+
 def text(value: Any) -> str | None:
     """A listed value as it may be logged: strings and None as they are, anything else shown."""
     return value if isinstance(value, str) or value is None else repr(value)
@@ -179,3 +197,8 @@ class Summary:
             "ignored_events": self.count_of(Tally.IGNORED_EVENTS),
             "invalid_events": self.count_of(Tally.INVALID_EVENTS),
         }
+
+
+class HintResults(NamedTuple):
+    summary: Summary
+    status: dict[str, HintStatus]  # invitation id -> what became of it
