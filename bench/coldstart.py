@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +74,23 @@ def artifact_size() -> int | None:
     return sum(p.stat().st_size for p in BUILD.rglob("*") if p.is_file())
 
 
-def measure(rounds: int = 40, seed: int = 1) -> dict[str, object]:
+# What measure() returns ("from" is a keyword, hence the functional form).
+ColdStart = TypedDict(
+    "ColdStart",
+    {
+        "rounds": int,
+        "from": str,
+        "compiled": bool,
+        "median_seconds": dict[str, float],
+        "median_cpu_seconds": dict[str, float],
+        "ratio": dict[str, float],
+        "wall_ratio": dict[str, float],
+        "artifact_bytes": int | None,
+    },
+)
+
+
+def measure(rounds: int = 40, seed: int = 1) -> ColdStart:
     """Medians over ``rounds`` rounds; each round runs every variant once, in a shuffled order.
 
     The ratio is the median of per-round ratios (handler / floor of the same round), so a slow phase

@@ -10,8 +10,8 @@ import time
 import tracemalloc
 from typing import Any
 
-from acceptor.engine import Outcome, Result
-from policy import Invitation, OrgAncestry, Policy, evaluate, load_document, load_policy
+from acceptor.outcomes import Outcome, Result
+from policy import RESOURCE_TYPES, Invitation, OrgAncestry, Policy, evaluate, load_document, load_policy
 
 
 def _ou(n: int) -> str:
@@ -37,7 +37,7 @@ def measure(decisions: int = 300_000, seed: int = 7) -> dict[str, Any]:
     tracemalloc.stop()
 
     sharers = allowed[:2000] + denied + [f"{500000000000 + i:012d}" for i in range(1000)]
-    types = ["WORKLOAD", "LENS", "PROFILE", "TEMPLATE"]
+    types = list(RESOURCE_TYPES)
     summaries = []
     ancestries = []
     for n in range(2000):

@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    host, port = server.server_address[:2]
+    bound = server.server_address[0]  # the address the socket bound (typed str or bytes)
+    host, port = bound if isinstance(bound, str) else bytes(bound).decode(), server.server_port
     print(
         f"Well-Architected simulator{' (strict)' if args.strict else ''} listening on http://{host}:{port} "
         f"(AWS_ENDPOINT_URL_WELLARCHITECTED=http://{host}:{port})",

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.faults import FaultInjector, Faults
+from simulator.inprocess import client as inprocess_client
 from simulator.protocol import Caller, caller, decode, error_response, match, ok_response
-from simulator.service import IAM_PRINCIPAL, Service, ServiceError, conflict
+from simulator.service import IAM_PRINCIPAL, IDENT, Service, ServiceError, conflict
+from simulator.world import load_world
 
 _KIND = {"Workload": "WORKLOAD", "Lens": "LENS", "Profile": "PROFILE", "Template": "TEMPLATE"}
 _DELETE = {
@@ -21,7 +23,12 @@ _DELETE = {
     "DeleteProfile": "PROFILE",
     "DeleteReviewTemplate": "TEMPLATE",
 }
-_IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
+
+
+def _copy(body: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a response body, through JSON as a client would see it."""
+    copied: dict[str, Any] = json.loads(json.dumps(body))
+    return copied
 
 
 class Simulator:
@@ -65,8 +72,7 @@ class Simulator:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        with self.service.lock:
-            return list(self.service.state.events)
+        return self.service.events()
 
     @property
     def stats(self) -> dict[str, int]:
@@ -78,16 +84,10 @@ class Simulator:
             self._stats.clear()
 
     def share_status(self, share_id: str) -> str:
-        with self.service.lock:
-            share = self.service.state.shares.get(share_id)
-            if share is None:
-                raise KeyError(f"no share {share_id}")
-            return share.status(self.now())
+        return self.service.share_status(share_id)
 
     def load_world(self, world: dict[str, Any] | str | Path) -> dict[str, str]:
-        from simulator.world import load_world
-
-        return load_world(self, world)
+        return load_world(self.service, world)
 
     def client(
         self,
@@ -99,13 +99,11 @@ class Simulator:
         """A boto3 wellarchitected client for this account and region, served in-process. principal (an IAM
         user or role ARN of that account) makes the client call as that user or role; without it the client
         is the account's role ``Simulator``."""
-        from simulator.inprocess import client
-
         if principal is not None:
             named = IAM_PRINCIPAL.fullmatch(principal)
             if not named or named.group(1) != account:
                 raise ValueError(f"principal {principal!r} is not an IAM user or role ARN of account {account}")
-        return client(self, account, region, principal, **client_kwargs)
+        return inprocess_client(self, account, region, principal, **client_kwargs)
 
     # ---------------------------------------------------------------- requests
     def _count(self, *names: str) -> None:
@@ -152,9 +150,9 @@ class Simulator:
             original, result = self._idempotent[key]
             if original != fingerprint:
                 raise conflict(f"ClientRequestToken {token!r} was used with other parameters", token, "SHARE")
-            return json.loads(json.dumps(result))
+            return _copy(result)
         result = self._call(name, who, p)
-        self._idempotent[key] = (fingerprint, json.loads(json.dumps(result)))
+        self._idempotent[key] = (fingerprint, _copy(result))
         return result
 
     def _call(self, name: str, who: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +169,7 @@ class Simulator:
         if name == "CreateLensVersion":
             return svc.create_lens_version(account, region, p["LensAlias"], p["LensVersion"])
         if name in _DELETE:
-            return svc.delete_resource(_DELETE[name], account, region, p[_IDENT[_DELETE[name]]])
+            return svc.delete_resource(_DELETE[name], account, region, p[IDENT[_DELETE[name]]])
         if name == "CreateWorkload":
             return svc.create_workload(account, region, p)
         if name == "ImportLens":
@@ -183,9 +181,9 @@ class Simulator:
         for verb in ("Create", "List", "Delete"):
             for noun, kind in _KIND.items():
                 if name == f"{verb}{noun}Share{'s' if verb == 'List' else ''}":
-                    ident = p[_IDENT[kind]]
+                    ident = p[IDENT[kind]]
                     if verb == "Create":
-                        request = {k: v for k, v in p.items() if k != _IDENT[kind]}
+                        request = {k: v for k, v in p.items() if k != IDENT[kind]}
                         return svc.create_share(kind, account, region, ident, request, name)
                     if verb == "List":
                         return svc.list_shares(kind, account, region, ident, p)

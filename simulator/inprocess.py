@@ -4,17 +4,22 @@ boto3's real serialization, validation and error parsing are exercised without a
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.httpchecksum import AwsChunkedWrapper
 
-if TYPE_CHECKING:
-    from simulator.core import Simulator
-
 EVENT = "before-send.wellarchitected"
+
+
+class Endpoint(Protocol):
+    """What answers the requests: the simulator's dispatch (simulator.core.Simulator.handle)."""
+
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]: ...
 
 
 class _Raw(io.BytesIO):
@@ -33,7 +38,7 @@ def _body_bytes(body: Any) -> bytes:
     if isinstance(body, str):
         return body.encode()
     if isinstance(body, AwsChunkedWrapper | io.IOBase) or hasattr(body, "read"):
-        return body.read()
+        return _body_bytes(body.read())
     return bytes(body)
 
 
@@ -41,7 +46,7 @@ def _headers(headers: Any) -> dict[str, str]:
     return {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in headers.items()}
 
 
-def handler(sim: Simulator) -> Any:
+def handler(sim: Endpoint) -> Any:
     def before_send(request: Any, **_kwargs: Any) -> AWSResponse:
         url = urlsplit(request.url)
         status, headers, body = sim.handle(
@@ -52,14 +57,14 @@ def handler(sim: Simulator) -> Any:
     return before_send
 
 
-def attach(target: Any, sim: Simulator) -> Any:
+def attach(target: Any, sim: Endpoint) -> Any:
     """Route a boto3 client's (or every client of a boto3 Session's) Well-Architected calls to sim."""
     events = target.meta.events if hasattr(target, "meta") else target.events
     events.register(EVENT, handler(sim), unique_id=f"wa-simulator-{id(sim)}")
     return target
 
 
-def client(sim: Simulator, account: str, region: str, principal: str | None = None, **client_kwargs: Any) -> Any:
+def client(sim: Endpoint, account: str, region: str, principal: str | None = None, **client_kwargs: Any) -> Any:
     """A client whose access key id is the account; a principal ARN travels as its session token."""
     session = boto3.session.Session(
         aws_access_key_id=account,

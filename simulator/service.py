@@ -12,11 +12,13 @@ addressed to it, and updating an expired invitation is a ``ValidationException``
 from __future__ import annotations
 
 import base64
+import contextlib
+import copy
 import json
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +40,8 @@ KINDS = {
     "PROFILE": ("ProfileName", "ProfileArn"),
     "TEMPLATE": ("TemplateName", "TemplateArn"),
 }
+# resource type -> the request member that names the resource in the sharer's calls (Create*Share, Delete*)
+IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
 class ServiceError(Exception):
@@ -164,10 +168,56 @@ class Service:
         self.state = State()
         self.lock = threading.RLock()
 
+    # ---------------------------------------------------------------- seeding and reading (not part of AWS)
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: the block runs under the lock, and if it raises, the state is as it was before."""
+        with self.lock:
+            saved = copy.deepcopy(self.state)
+            try:
+                yield
+            except BaseException:
+                self.state = saved
+                raise
+
+    def preset_status(self, share_id: str, status: Any) -> None:
+        """Give a share just created the status a world file names. An invitation (a share with an account or
+        IAM principal) is PENDING, ACCEPTED, REJECTED or REVOKED; an organization or OU share is ASSOCIATING,
+        ASSOCIATED, FAILED or REVOKED, or None: ASSOCIATING for a minute, then ASSOCIATED. Raises ValueError."""
+        share = self.state.shares[share_id]
+        if share.recipient is None:  # an organization or OU: no invitation, an association status
+            if status not in (None, *ORG_STATUSES, "REVOKED"):
+                raise ValueError(
+                    f"organization share status {status!r} is not ASSOCIATING, ASSOCIATED, FAILED or REVOKED"
+                )
+            if status == "REVOKED":
+                share.settled = status
+            elif status is not None:
+                share.association = status
+            return
+        if status not in ("PENDING", "ACCEPTED", "REJECTED", "REVOKED"):
+            raise ValueError(f"share status {status!r} is not PENDING, ACCEPTED, REJECTED or REVOKED")
+        if status != "PENDING":
+            share.settled = status
+
+    def events(self) -> list[dict[str, Any]]:
+        """The share events so far, oldest first (a copy of the list)."""
+        with self.lock:
+            return list(self.state.events)
+
+    def share_status(self, share_id: str) -> str:
+        """A share's status now, as its sharer would read it. Raises KeyError for an unknown share."""
+        with self.lock:
+            share = self.state.shares.get(share_id)
+            if share is None:
+                raise KeyError(f"no share {share_id}")
+            return share.status(self.now())
+
     # ---------------------------------------------------------------- resources
-    def _add(
+    def add_resource(
         self, kind: str, owner: str, region: str, name: str, alias: str | None = None, rid: str | None = None
     ) -> Resource:
+        """A new resource; rid (32 hex) fixes its id, else a random one."""
         res = Resource(kind, owner, region, rid or _hex_id(), name, alias)
         self.state.resources[(region, kind, res.rid)] = res
         return res
@@ -192,7 +242,7 @@ class Service:
             for r in self.state.resources.values()
         ):
             raise conflict(f"workload {name!r} already exists", name, "WORKLOAD")
-        res = self._add("WORKLOAD", account, region, name)
+        res = self.add_resource("WORKLOAD", account, region, name)
         return {"WorkloadId": res.rid, "WorkloadArn": res.arn}
 
     def import_lens(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +253,7 @@ class Service:
             raise validation(f"JSONString is not a lens document with a name: {err}") from err
         if not isinstance(name, str) or not 1 <= len(name) <= 128:
             raise validation(f"lens name {name!r} must be 1 to 128 characters")
-        res = self._add("LENS", account, region, name, alias=p.get("LensAlias"))
+        res = self.add_resource("LENS", account, region, name, alias=p.get("LensAlias"))
         return {"LensArn": res.arn, "Status": "COMPLETE"}
 
     def create_lens_version(self, account: str, region: str, ident: str, version: str) -> dict[str, Any]:
@@ -223,17 +273,27 @@ class Service:
         return {}
 
     def create_profile(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
-        res = self._add("PROFILE", account, region, p["ProfileName"])
+        res = self.add_resource("PROFILE", account, region, p["ProfileName"])
         return {"ProfileArn": res.arn, "ProfileVersion": "1"}
 
     def create_review_template(self, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
-        res = self._add("TEMPLATE", account, region, p["TemplateName"])
+        res = self.add_resource("TEMPLATE", account, region, p["TemplateName"])
         return {"TemplateArn": res.arn}
 
     # ---------------------------------------------------------------- sharer side
     def create_share(
-        self, kind: str, account: str, region: str, ident: str, p: dict[str, Any], event_name: str
+        self,
+        kind: str,
+        account: str,
+        region: str,
+        ident: str,
+        p: dict[str, Any],
+        event_name: str,
+        *,
+        share_id: str | None = None,
     ) -> dict[str, Any]:
+        """Create*Share. share_id (32 hex, not taken) fixes the new share's id, as a world file may; it is no
+        parameter of the API and raises ValueError when unusable."""
         res = self._owned(kind, account, region, ident)
         shared_with = p["SharedWith"]
         permission = p.get("PermissionType") if kind == "WORKLOAD" else None
@@ -256,8 +316,12 @@ class Service:
         for share in self.state.shares.values():
             if share.resource is res and share.shared_with == shared_with and share.status(now) in LIVE:
                 raise conflict(f"{kind.lower()} is already shared with {shared_with}", ident, kind)
+        if share_id is not None and (
+            not isinstance(share_id, str) or not INVITATION_ID.fullmatch(share_id) or share_id in self.state.shares
+        ):
+            raise ValueError(f"share_id {share_id!r} is not 32 hex characters or is taken")
         self.state.seq += 1
-        share = Share(_hex_id(), res, shared_with, recipient, permission, now, self.state.seq)
+        share = Share(share_id or _hex_id(), res, shared_with, recipient, permission, now, self.state.seq)
         self.state.shares[share.share_id] = share
         response: dict[str, Any] = {"ShareId": share.share_id}
         if kind == "WORKLOAD":
@@ -266,7 +330,7 @@ class Service:
             response["ProfileArn"] = res.arn
         elif kind == "TEMPLATE":
             response["TemplateArn"] = res.arn
-        self.state.events.append(share_event(event_name, account, region, p | {_IDENT[kind]: ident}, response, now))
+        self.state.events.append(share_event(event_name, account, region, p | {IDENT[kind]: ident}, response, now))
         return response
 
     def list_shares(self, kind: str, account: str, region: str, ident: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -432,9 +496,6 @@ class Service:
         else:
             invitation["TemplateArn"] = res.arn
         return {"ShareInvitation": invitation}
-
-
-_IDENT = {"WORKLOAD": "WorkloadId", "LENS": "LensAlias", "PROFILE": "ProfileArn", "TEMPLATE": "TemplateArn"}
 
 
 def share_event(

@@ -17,7 +17,7 @@ import yaml
 _NO_VALUE = object()
 
 
-class CfnLoader(yaml.SafeLoader):
+class CfnLoader(yaml.SafeLoader):  # SafeLoader is Any without stubs: see [[tool.mypy.overrides]]
     """SafeLoader that turns `!Ref x` into `{"Ref": x}` and `!Sub x` into `{"Fn::Sub": x}`."""
 
 
@@ -30,7 +30,7 @@ def _tag_constructor(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) 
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 

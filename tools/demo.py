@@ -9,22 +9,18 @@ statuses as the sharers see them.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import sys
-import threading
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from acceptor import runtime
 from acceptor.settings import load_settings
 from acceptor.wellarchitected import SDK_CONFIG
 from simulator import Simulator
+from simulator.harness import Capture, LambdaContext
+from simulator.sharers import RECIPIENT, World
 
-RECIPIENT = "111111111111"
 # What the strict simulator changes (docs/simulator.md, "Default and strict"), said when the demo runs it.
 STRICT_CHANGES = (
     "an untyped ListShareInvitations lists workloads only",
@@ -48,103 +44,6 @@ DEMO_POLICY = {
 }
 
 
-@dataclass
-class Share:
-    sharer: str
-    resource_type: str
-    name: str
-    resource_id: str
-    share_id: str
-    permission: str | None = None
-
-
-def _token() -> str:
-    return str(uuid.uuid4())
-
-
-class World:
-    """Builds the demo's resources and shares through the simulated API, as real sharers would."""
-
-    def __init__(self, sim: Simulator) -> None:
-        self.sim = sim
-        self.shares: list[Share] = []
-        self._clients: dict[str, Any] = {}
-
-    def client(self, account: str) -> Any:
-        if account not in self._clients:
-            self._clients[account] = self.sim.client(account=account)
-        return self._clients[account]
-
-    def workload(self, sharer: str, name: str, permission: str, to: str = RECIPIENT) -> Share:
-        wa = self.client(sharer)
-        workload_id = wa.create_workload(
-            WorkloadName=name,
-            Description=f"{name} workload",
-            Environment="PRODUCTION",
-            Lenses=["wellarchitected"],
-            AwsRegions=["us-east-1"],
-            ClientRequestToken=_token(),
-        )["WorkloadId"]
-        share_id = wa.create_workload_share(
-            WorkloadId=workload_id, SharedWith=to, PermissionType=permission, ClientRequestToken=_token()
-        )["ShareId"]
-        return self._add(Share(sharer, "WORKLOAD", name, workload_id, share_id, permission))
-
-    def lens(self, sharer: str, name: str) -> Share:
-        wa = self.client(sharer)
-        lens_json = json.dumps({"schemaVersion": "2021-11-01", "name": name, "description": name, "pillars": []})
-        lens_arn = wa.import_lens(JSONString=lens_json, ClientRequestToken=_token())["LensArn"]
-        share_id = wa.create_lens_share(LensAlias=lens_arn, SharedWith=RECIPIENT, ClientRequestToken=_token())[
-            "ShareId"
-        ]
-        return self._add(Share(sharer, "LENS", name, lens_arn, share_id))
-
-    def profile(self, sharer: str, name: str) -> Share:
-        wa = self.client(sharer)
-        arn = wa.create_profile(
-            ProfileName=name, ProfileDescription=name, ProfileQuestions=[], ClientRequestToken=_token()
-        )["ProfileArn"]
-        share_id = wa.create_profile_share(ProfileArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())["ShareId"]
-        return self._add(Share(sharer, "PROFILE", name, arn, share_id))
-
-    def template(self, sharer: str, name: str) -> Share:
-        wa = self.client(sharer)
-        arn = wa.create_review_template(
-            TemplateName=name, Description=name, Lenses=["wellarchitected"], ClientRequestToken=_token()
-        )["TemplateArn"]
-        share_id = wa.create_template_share(TemplateArn=arn, SharedWith=RECIPIENT, ClientRequestToken=_token())[
-            "ShareId"
-        ]
-        return self._add(Share(sharer, "TEMPLATE", name, arn, share_id))
-
-    def _add(self, share: Share) -> Share:
-        self.shares.append(share)
-        return share
-
-    def modify_workload_share(self, share: Share, permission: str) -> Share:
-        """UpdateWorkloadShare: a PENDING or ACCEPTED share goes back to PENDING, same invitation id."""
-        self.client(share.sharer).update_workload_share(
-            WorkloadId=share.resource_id, ShareId=share.share_id, PermissionType=permission
-        )
-        share.permission = permission
-        return share
-
-    def status(self, share: Share) -> str:
-        """The share's status as its sharer reads it through List*Shares."""
-        wa = self.client(share.sharer)
-        call, key, arg = _LIST_SHARES[share.resource_type]
-        summaries = getattr(wa, call)(**{arg: share.resource_id})[key]
-        return next(s["Status"] for s in summaries if s["ShareId"] == share.share_id)
-
-
-_LIST_SHARES = {
-    "WORKLOAD": ("list_workload_shares", "WorkloadShareSummaries", "WorkloadId"),
-    "LENS": ("list_lens_shares", "LensShareSummaries", "LensAlias"),
-    "PROFILE": ("list_profile_shares", "ProfileShareSummaries", "ProfileArn"),
-    "TEMPLATE": ("list_template_shares", "TemplateShareSummaries", "TemplateArn"),
-}
-
-
 def seed(world: World) -> None:
     world.workload("222222222222", "payments-api", "READONLY")
     world.workload("222222222222", "ledger", "CONTRIBUTOR")  # permission not allowed by the demo policy
@@ -158,71 +57,8 @@ def seed(world: World) -> None:
     world.profile("555555555555", "vendor-profile")
 
 
-class Capture:
-    """Collects the functions' JSON logs and EMF metrics while they run.
-
-    The logger and `sys.stdout` are process-wide, so only one capture may run at a time: a second one
-    (from another thread, or nested) raises instead of silently stealing the first one's output. To
-    capture handlers that run concurrently, wrap one capture around all of them.
-    """
-
-    _active_lock = threading.Lock()
-    _active: Capture | None = None
-
-    def __init__(self) -> None:
-        self.logs = io.StringIO()
-        self.stdout = io.StringIO()
-
-    @contextlib.contextmanager
-    def running(self) -> Any:
-        from acceptor.observability import logger
-
-        with Capture._active_lock:
-            if Capture._active is not None:
-                raise RuntimeError("another Capture is running; wrap one capture around concurrent handlers")
-            Capture._active = self
-        handler = logger.registered_handler
-        previous = handler.setStream(self.logs)  # type: ignore[attr-defined]
-        try:
-            with contextlib.redirect_stdout(self.stdout):
-                yield
-        finally:
-            handler.setStream(previous)  # type: ignore[attr-defined]
-            with Capture._active_lock:
-                Capture._active = None
-
-    def records(self, message: str) -> list[dict[str, Any]]:
-        return [r for r in _json_lines(self.logs.getvalue()) if r.get("message") == message]
-
-    def metrics(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for blob in _json_lines(self.stdout.getvalue()):
-            for directive in blob.get("_aws", {}).get("CloudWatchMetrics", []):
-                for metric in directive.get("Metrics", []):
-                    name = metric["Name"]
-                    value = blob.get(name, 0)
-                    totals[name] = totals.get(name, 0) + (sum(value) if isinstance(value, list) else value)
-        return totals
-
-
-def _json_lines(text: str) -> list[dict[str, Any]]:
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            with contextlib.suppress(json.JSONDecodeError):
-                out.append(json.loads(line))
-    return out
-
-
-class Context:
-    function_name = "demo"
-    memory_limit_in_mb = 256
-    invoked_function_arn = f"arn:aws:lambda:us-east-1:{RECIPIENT}:function:demo"
-    aws_request_id = "demo"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+def _context() -> LambdaContext:
+    return LambdaContext("demo", request_id="demo")
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
@@ -275,7 +111,7 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     with sweep_capture.running():
         sweep_result = sweep.lambda_handler(
             {"source": "aws.events", "detail-type": "Scheduled Event", "id": "demo-sweep", "detail": {}},
-            Context(),
+            _context(),
             components=comps,
         )
     sweep_records = sweep_capture.records("invitation decided")
@@ -296,8 +132,8 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     forged["detail"]["responseElements"]["ShareId"] = unknown_share.share_id
     event_capture = Capture()
     with event_capture.running():
-        real_result = share_event.lambda_handler(real_event, Context(), components=comps)
-        forged_result = share_event.lambda_handler(forged, Context(), components=comps)
+        real_result = share_event.lambda_handler(real_event, _context(), components=comps)
+        forged_result = share_event.lambda_handler(forged, _context(), components=comps)
     p("2. ShareEventFunction: a forwarded share event, then a forged one (both re-read from the API)")
     p(table(decision_rows(event_capture.records("invitation decided")), headers))
     for warning in event_capture.records("share event disagrees with the API; deciding on the API"):

@@ -15,30 +15,15 @@ import importlib
 import json
 import os
 import sys
-import time
 import traceback
-import uuid
 from pathlib import Path
 from typing import Any
 
+from policy.bounded import TooDeep, load_json
+from simulator.harness import LambdaContext
 from tools.lambda_env import TEMPLATE, function_environment, read_env_vars_file
 
-
-class LocalContext:
-    """The parts of the Lambda context object that handlers and Powertools read."""
-
-    def __init__(self, function_name: str, timeout_seconds: float, memory_mb: int, region: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_mb
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:123456789012:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+EVENT_DEPTH = 64  # an EventBridge or SQS event nests a few levels; deeper is refused, not a RecursionError
 
 
 def _read_event(path: str) -> Any:
@@ -51,7 +36,9 @@ def _read_event(path: str) -> Any:
     except OSError as err:
         raise ValueError(f"cannot read event file {where}: {err.strerror or err}") from err
     try:
-        return json.loads(raw)
+        return load_json(raw, EVENT_DEPTH)
+    except TooDeep as err:
+        raise ValueError(f"event file {where}: {err}") from err
     except json.JSONDecodeError as err:
         raise ValueError(f"event file {where} is not JSON: {err}") from err
 
@@ -96,7 +83,13 @@ def invoke(
     handler = getattr(importlib.import_module(module_name), handler_name)
     if "acceptor.runtime" in sys.modules:  # a fresh container: nothing cached from an earlier invoke
         sys.modules["acceptor.runtime"].reset()
-    context = LocalContext(function, float(props.get("Timeout", 3)), int(props.get("MemorySize", 128)), region)
+    context = LambdaContext(
+        function,
+        float(props.get("Timeout", 3)) * 1000,
+        memory_mb=int(props.get("MemorySize", 128)),
+        region=region,
+        account="123456789012",  # the placeholder `sam local invoke` gives
+    )
     return handler(event, context)
 
 

@@ -34,14 +34,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-TYPES = ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE")
-EVENT_NAMES = {
-    "WORKLOAD": "CreateWorkloadShare",
-    "LENS": "CreateLensShare",
-    "PROFILE": "CreateProfileShare",
-    "TEMPLATE": "CreateTemplateShare",
-}
-NAME_MEMBER = {"WORKLOAD": "WorkloadName", "LENS": "LensName", "PROFILE": "ProfileName", "TEMPLATE": "TemplateName"}
+from acceptor import aws_errors
+from acceptor.events import SHARE_EVENT_NAMES
+from policy import RESOURCE_TYPES
+from policy.model import NAME_FIELDS
+
+TYPES = RESOURCE_TYPES
+EVENT_NAMES = {rtype: name for name, rtype in SHARE_EVENT_NAMES.items()}
+NAME_MEMBER = NAME_FIELDS
 # type -> (delete share call, the member naming the resource in it, delete resource call)
 DELETES = {
     "WORKLOAD": ("delete_workload_share", "WorkloadId", "delete_workload"),
@@ -76,15 +76,11 @@ class Created:
 
 
 def _code(err: Exception) -> str:
-    if isinstance(err, ClientError):
-        return str(err.response.get("Error", {}).get("Code", "ClientError"))
-    return type(err).__name__
+    return aws_errors.code(err)
 
 
 def _status(err: Exception) -> int | None:
-    if isinstance(err, ClientError):
-        return err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return None
+    return aws_errors.http_status(err) or None
 
 
 def lens_document(name: str) -> str:
@@ -213,7 +209,7 @@ class Probe:
         self.report["shares"] = {t: c.share_id for t, c in self.created.items() if c.share_id}
 
     def _lens(self, name: str) -> str:
-        arn = self.sharer.import_lens(JSONString=lens_document(name))["LensArn"]
+        arn: str = self.sharer.import_lens(JSONString=lens_document(name))["LensArn"]
         self.created["LENS"] = Created("LENS", name, arn)  # cleaned up even if publishing fails
         deadline = self.timing.clock() + self.timing.listing_wait_s
         while True:  # the import may complete asynchronously; publish, as a draft may not be shareable

@@ -13,20 +13,15 @@ SQS batches (``parse_sqs_batch``), each message body being one EventBridge event
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, NamedTuple
 
+from policy import RESOURCE_TYPES
+from policy.bounded import TooDeep, deeper_than, load_json
+from policy.identifiers import ORGANIZATION_ID, OU_ID, is_account_id, is_invitation_id, principal_account
+
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's largest event
-SHARE_EVENT_NAMES = {
-    "CreateWorkloadShare": "WORKLOAD",
-    "CreateLensShare": "LENS",
-    "CreateProfileShare": "PROFILE",
-    "CreateTemplateShare": "TEMPLATE",
-}
-_INVITATION_ID = re.compile(r"[0-9a-f]{32}")  # always with fullmatch: ASCII only, no trailing newline
-_ACCOUNT = re.compile(r"[0-9]{12}")
-_IAM_PRINCIPAL = re.compile(r"arn:aws[a-z-]{0,20}:iam::([0-9]{12}):(?:user|role)/[A-Za-z0-9+=,.@_/-]{1,512}")
-_ORG_OR_OU = re.compile(r"o-[a-z0-9]{10,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+MAX_EVENT_DEPTH = 32  # a CloudTrail share event nests about 6 levels
+SHARE_EVENT_NAMES = {f"Create{rtype.title()}Share": rtype for rtype in RESOURCE_TYPES}  # CreateWorkloadShare...
 
 
 class InvalidEvent(ValueError):
@@ -54,13 +49,20 @@ class ShareHint(NamedTuple):
     claimed_sharer: str | None
 
 
-def _check_size(event: Any) -> None:
+def check_size(event: Any) -> None:
+    """InvalidEvent for an event that is not JSON data, is larger than EventBridge's largest, or nests
+    deeper than any share event."""
+    too_deep = InvalidEvent("too_deep", f"event {TooDeep(MAX_EVENT_DEPTH)}")
     try:
         size = len(json.dumps(event, default=str))
+    except RecursionError:
+        raise too_deep from None
     except (TypeError, ValueError) as err:
         raise InvalidEvent("unserializable", f"event is not JSON data: {err}") from err
     if size > MAX_EVENT_BYTES:
         raise InvalidEvent("oversized", f"event is {size} bytes, more than {MAX_EVENT_BYTES}")
+    if deeper_than(event, MAX_EVENT_DEPTH):
+        raise too_deep
 
 
 def parse_sweep_event(event: Any) -> str | None:
@@ -69,7 +71,7 @@ def parse_sweep_event(event: Any) -> str | None:
         return None
     if not isinstance(event, dict):
         raise InvalidEvent("not_an_object", f"event is a {type(event).__name__}, not a JSON object")
-    _check_size(event)
+    check_size(event)
     source, detail_type = event.get("source"), event.get("detail-type")
     if source == "aws.events" and detail_type == "Scheduled Event":
         event_id = event.get("id")
@@ -88,7 +90,7 @@ def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
     """
     if not isinstance(event, dict):
         raise InvalidEvent("not_an_object", f"event is a {type(event).__name__}, not a JSON object")
-    _check_size(event)
+    check_size(event)
     source, detail_type = event.get("source"), event.get("detail-type")
     if source != "aws.wellarchitected":
         raise InvalidEvent("unexpected_source", f"source is {source!r}, expected 'aws.wellarchitected'")
@@ -111,7 +113,7 @@ def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
     if not isinstance(response, dict):
         raise InvalidEvent("missing_share_id", f"{event_name} event has no responseElements")
     share_id = response.get("ShareId", response.get("shareId"))
-    if not isinstance(share_id, str) or not _INVITATION_ID.fullmatch(share_id):
+    if not is_invitation_id(share_id):
         raise InvalidEvent("missing_share_id", f"responseElements.ShareId is {share_id!r}, not 32 hex characters")
     event_id = event.get("id")
     claimed = event.get("account")
@@ -120,7 +122,7 @@ def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
         resource_type=SHARE_EVENT_NAMES[event_name],
         event_id=event_id if isinstance(event_id, str) else None,
         event_name=event_name,
-        claimed_sharer=claimed if isinstance(claimed, str) and _ACCOUNT.fullmatch(claimed) else None,
+        claimed_sharer=claimed if is_account_id(claimed) else None,
     )
 
 
@@ -131,20 +133,20 @@ def _check_recipient(request: Any, event_name: str, own_account: str | None) -> 
     shared_with = request.get("SharedWith", request.get("sharedWith"))
     if not isinstance(shared_with, str):
         return
-    if _ORG_OR_OU.fullmatch(shared_with):
+    if ORGANIZATION_ID.fullmatch(shared_with) or OU_ID.fullmatch(shared_with):
         raise IgnoredEvent("organization_share", f"{event_name} shared with {shared_with}: no invitation is sent")
     if own_account is None:
         return
-    principal = _IAM_PRINCIPAL.fullmatch(shared_with)
-    recipient = principal.group(1) if principal else shared_with if _ACCOUNT.fullmatch(shared_with) else None
+    recipient = shared_with if is_account_id(shared_with) else principal_account(shared_with)
     if recipient is not None and recipient != own_account:
         raise IgnoredEvent("other_account", f"{event_name} shared with {recipient}, not this account {own_account}")
 
 
 class SqsMessage(NamedTuple):
-    """One SQS record: its message id and the EventBridge event in its body (or why it has none)."""
+    """One SQS record: its message id (None when it has no usable one) and the EventBridge event in its
+    body, or why it has none."""
 
-    message_id: str
+    message_id: str | None
     event: Any
     error: InvalidEvent | None = None
 
@@ -153,14 +155,23 @@ def is_sqs_batch(event: Any) -> bool:
     return isinstance(event, dict) and isinstance(event.get("Records"), list)
 
 
+def message_id_of(record: Any) -> str | None:
+    """An SQS record's message id; None when it has no usable one."""
+    message_id = record.get("messageId") if isinstance(record, dict) else None
+    return message_id if isinstance(message_id, str) and message_id else None
+
+
 def parse_sqs_batch(event: dict[str, Any]) -> list[SqsMessage]:
-    """The messages of an SQS batch, each with its decoded body. Raises InvalidEvent only for a record
-    without a message id (SQS could not be told which one failed)."""
+    """The messages of an SQS batch, each with its decoded body or why it has none. A record without a
+    message id is one such message (its id None): SQS cannot be told to deliver it again, and the other
+    messages are handled all the same."""
     messages = []
     for index, record in enumerate(event["Records"]):
-        message_id = record.get("messageId") if isinstance(record, dict) else None
-        if not isinstance(message_id, str) or not message_id:
-            raise InvalidEvent("missing_message_id", f"SQS record {index} has no messageId")
+        message_id = message_id_of(record)
+        if message_id is None:
+            error = InvalidEvent("missing_message_id", f"SQS record {index} has no messageId")
+            messages.append(SqsMessage(None, None, error))
+            continue
         if record.get("eventSource") != "aws:sqs":
             error = InvalidEvent("not_sqs", f"record {message_id}: eventSource is {record.get('eventSource')!r}")
             messages.append(SqsMessage(message_id, None, error))
@@ -171,7 +182,7 @@ def parse_sqs_batch(event: dict[str, Any]) -> list[SqsMessage]:
                 raise ValueError(f"body is a {type(body).__name__}, not a string")
             if len(body) > MAX_EVENT_BYTES:
                 raise ValueError(f"body is {len(body)} bytes, more than {MAX_EVENT_BYTES}")
-            messages.append(SqsMessage(message_id, json.loads(body)))
+            messages.append(SqsMessage(message_id, load_json(body, MAX_EVENT_DEPTH)))
         except ValueError as err:
             messages.append(SqsMessage(message_id, None, InvalidEvent("malformed_body", f"record {message_id}: {err}")))
     return messages

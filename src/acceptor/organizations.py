@@ -14,23 +14,26 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from acceptor import aws_errors
+from acceptor.aws_errors import MalformedResponse
 from acceptor.deadline import Deadline
+from acceptor.fanout import FanOut, in_order
 from acceptor.throttle import backoff_delay
 from policy import OrgAncestry
+from policy.identifiers import is_account_id
 
 # Organizations allows five levels of OUs below the root; anything deeper means the walk went wrong.
 MAX_DEPTH = 8
 SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=5)
 CALL_SECONDS = 7.0  # connect + read: the most one attempt can take
 MAX_ATTEMPTS = 3
-_RETRYABLE = frozenset({"TooManyRequestsException", "ThrottlingException", "ServiceException", "InternalFailure"})
 _REFRESH_BEFORE = timedelta(minutes=5)
 
 ClientFactory = Callable[[dict[str, str]], Any]
@@ -54,26 +57,13 @@ def _default_organizations(credentials: dict[str, str]) -> Any:
     )
 
 
-def _describe(err: Exception) -> str:
-    if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return f"{error.get('Code') or 'Unknown'}: {error.get('Message') or ''}".rstrip(": ")
-    return f"{type(err).__name__}: {err}"
-
-
 class _LookupFailed(Exception):
     pass
 
 
-def _retryable(err: Exception) -> bool:
-    if isinstance(err, ClientError):
-        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        return err.response.get("Error", {}).get("Code") in _RETRYABLE or status == 429 or status >= 500
-    return isinstance(err, BotoCoreError)
-
-
 def _within(deadline: Deadline, what: str, call: Callable[[], Any], sleep: Callable[[float], None]) -> Any:
-    """``call()`` with retries, each attempt started only when it can finish before the deadline."""
+    """``call()`` with retries (throttling, 5xx, broken connections only), each attempt started only when it
+    can finish before the deadline. An answer botocore cannot read raises MalformedResponse."""
     attempt = 0
     while True:
         if deadline.left() < CALL_SECONDS:
@@ -81,9 +71,11 @@ def _within(deadline: Deadline, what: str, call: Callable[[], Any], sleep: Calla
         attempt += 1
         try:
             return call()
+        except aws_errors.PARSER_FAILURES as err:
+            raise MalformedResponse(what, f"{type(err).__name__}: {err}") from err
         except (ClientError, BotoCoreError) as err:
             delay = backoff_delay(attempt, base=0.2)
-            if not _retryable(err) or attempt >= MAX_ATTEMPTS or deadline.left() - delay < CALL_SECONDS:
+            if not aws_errors.is_retryable(err) or attempt >= MAX_ATTEMPTS or deadline.left() - delay < CALL_SECONDS:
                 raise
             sleep(delay)
 
@@ -156,8 +148,8 @@ class OrgAncestryResolver:
 
         try:
             response = _within(deadline, f"organizations:ListParents for {child}", ask, self._sleep)
-        except (ClientError, BotoCoreError) as err:
-            raise _LookupFailed(f"organizations:ListParents for {child} failed: {_describe(err)}") from err
+        except (ClientError, BotoCoreError, MalformedResponse) as err:
+            raise _LookupFailed(f"organizations:ListParents for {child} failed: {aws_errors.describe(err)}") from err
         parents = response.get("Parents") if isinstance(response, dict) else None
         if not isinstance(parents, list) or len(parents) != 1 or not isinstance(parents[0], dict):
             count = len(parents) if isinstance(parents, list) else type(parents).__name__
@@ -186,15 +178,52 @@ class OrgAncestryResolver:
                     self.calls["AssumeRole"] += 1
                     return sts.assume_role(RoleArn=self._role_arn, RoleSessionName=self._session_name)
 
-                credentials = _within(deadline, f"sts:AssumeRole on {self._role_arn}", assume, self._sleep)[
-                    "Credentials"
-                ]
+                credentials = _credentials(
+                    _within(deadline, f"sts:AssumeRole on {self._role_arn}", assume, self._sleep)
+                )
                 self._client = self._factory(credentials)
-            except (ClientError, BotoCoreError, KeyError, TypeError) as err:
+            except (ClientError, BotoCoreError, MalformedResponse) as err:
                 self._client = None
                 raise _LookupFailed(
-                    f"sts:AssumeRole on {self._role_arn} (for sharer {account_id}) failed: {_describe(err)}"
+                    f"sts:AssumeRole on {self._role_arn} (for sharer {account_id}) failed: {aws_errors.describe(err)}"
                 ) from err
             expiration = credentials.get("Expiration")
             self._expiration = expiration if isinstance(expiration, datetime) else None
             return self._client
+
+
+def _credentials(response: Any) -> dict[str, Any]:
+    """The Credentials of an AssumeRole answer, each key a string; MalformedResponse otherwise."""
+    credentials = response.get("Credentials") if isinstance(response, dict) else None
+    if not isinstance(credentials, dict):
+        raise MalformedResponse("sts:AssumeRole", "no Credentials object")
+    for key in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+        if not isinstance(credentials.get(key), str):
+            raise MalformedResponse("sts:AssumeRole", f"Credentials.{key} is not a string")
+    return credentials
+
+
+def ancestries_of(
+    sharers: Iterable[Any],
+    lookup: Callable[[str], OrgAncestry] | None,
+    *,
+    missing: str = "no Organizations lookup configured",
+    fan_out: FanOut = in_order,
+) -> dict[str, OrgAncestry]:
+    """Each well-formed sharer's place in the organization, each looked up once.
+
+    Only 12-digit account ids are looked up (the policy refuses the rest). Without a ``lookup`` every
+    sharer's answer is ``OrgAncestry.failed(missing)``; a lookup that raises is a failed answer too, so OU
+    rules stay undecided and nothing stops the run."""
+    accounts = sorted({s for s in sharers if is_account_id(s)})
+    if lookup is None:
+        return {s: OrgAncestry.failed(missing) for s in accounts}
+    ask = lookup
+
+    def one(sharer: str) -> OrgAncestry:
+        try:
+            return ask(sharer)
+        except Exception as err:  # a lookup must never stop the run: OU rules stay undecided
+            return OrgAncestry.failed(f"organizations lookup raised {type(err).__name__}: {err}")
+
+    return dict(zip(accounts, fan_out(one, accounts), strict=True))

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from acceptor import aws_errors
 from policy import Policy, PolicyDocumentError, load_document
 
 # Short timeouts, two attempts: a run waits at most about 10 s for its policy, and only when not cached.
@@ -162,11 +163,8 @@ class PolicySource:
 
 
 def _describe(err: Exception) -> str:
-    cause = err.__cause__ if isinstance(err.__cause__, ClientError) else err
-    if isinstance(cause, ClientError):
-        error = cause.response.get("Error", {})
-        return f"{error.get('Code') or 'Unknown'}: {error.get('Message') or ''}".rstrip(": ")
-    return f"{type(err).__name__}: {err}"
+    """Powertools wraps the SDK's error in GetParameterError: describe the SDK's."""
+    return aws_errors.describe(err.__cause__ if isinstance(err.__cause__, ClientError) else err)
 
 
 def read_s3_policy(uri: str, *, organizations: bool, s3_client: Any = None, region: str | None = None) -> Policy:

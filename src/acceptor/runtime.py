@@ -17,6 +17,7 @@ from acceptor.observability import logger
 from acceptor.policy_source import PolicySource
 from acceptor.settings import Settings, load_settings
 from acceptor.wellarchitected import Clients, ShareInvitations
+from policy.identifiers import is_account_id
 
 
 class Components(NamedTuple):
@@ -58,7 +59,6 @@ def build(
     clients = Clients(wellarchitected_client, wellarchitected_factory)
     clients.fitting(float("inf"))  # the usual client, built with the container rather than on first use
     acceptor = Acceptor(
-        settings.policy,
         ShareInvitations(clients=clients, sleep=sleep),
         ancestry=ancestry,
         log=logger,
@@ -115,4 +115,4 @@ def own_account(context: Any) -> str | None:
         return None
     parts = arn.split(":")
     account = parts[4] if len(parts) > 4 else ""
-    return account if len(account) == 12 and account.isascii() and account.isdigit() else None
+    return account if is_account_id(account) else None

@@ -68,7 +68,7 @@ class S3PolicyProvider(BaseProvider):
     """Reads policy documents from S3 by URI; values are cached ``max_age`` seconds by Powertools."""
 
     def __init__(self, client: Any, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> None:
-        super().__init__(client=client)
+        super().__init__(client=client)  # type: ignore[no-untyped-call]  # Powertools leaves BaseProvider.__init__ untyped
         self._client = client
         self._max_bytes = max_bytes
         self._held: dict[str, S3Document] = {}  # URI -> the last document read, for If-None-Match

@@ -13,18 +13,16 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from policy import Policy, PolicyConfigError, load_policy
-from policy.config import ASCII_SPACE, non_ascii_note
+from policy.config import ASCII_SPACE, VARIABLE_FIELDS, non_ascii_note
+from policy.identifiers import IAM_ROLE_ARN_PATTERN, MAX_ARN_LENGTH, PARTITION
 from policy.model import SimpleForm
 
-# All matched with fullmatch. IAM names: ASCII letters, digits and +=,.@_- ; a path is /segment/.../
-_PARTITION = r"aws(?:-[a-z]+)*"
-# Pattern strings, compiled by re (and cached) the first time a variable is set: most are left empty,
-# and compiling them all at import would cost every cold start about a millisecond and a half.
-_ROLE_ARN = (
-    rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role/(?:[A-Za-z0-9+=,.@_-]{{1,512}}/){{0,64}}[A-Za-z0-9+=,.@_-]{{1,64}}"
-)
+# All matched with fullmatch. Pattern strings, compiled by re (and cached) the first time a variable is
+# set: most are left empty, and compiling them all at import would cost every cold start about a
+# millisecond and a half.
+_PARTITION = PARTITION
+_ROLE_ARN = IAM_ROLE_ARN_PATTERN
 _TOPIC_ARN = rf"arn:{_PARTITION}:sns:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}"
-_MAX_ARN_LENGTH = 2048
 # An SSM parameter by name (this account and region) or by ARN (one shared through AWS RAM).
 _PARAMETER_NAME = r"/?(?:[A-Za-z0-9_.-]{1,1011}/){0,14}[A-Za-z0-9_.-]{1,1011}"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
@@ -34,15 +32,7 @@ _POLICY_FILE = r"(?:[A-Za-z0-9_.-]{1,128}/){0,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,12
 # Where a policy document may come from: at most one is set.
 _DOCUMENT_SOURCES = ("POLICY_PARAMETER", "POLICY_FILE", "POLICY_S3_URI")
 # The variables a policy document replaces; they must be left at their defaults when one is set.
-_DOCUMENT_REPLACES = {
-    "ALLOWED_SOURCE_ACCOUNTS": "allowed_accounts",
-    "ALLOWED_SOURCE_OUS": "allowed_ous",
-    "DENIED_SOURCE_ACCOUNTS": "denied_accounts",
-    "DENIED_SOURCE_OUS": "denied_ous",
-    "ALLOWED_RESOURCE_TYPES": "allowed_resource_types",
-    "ALLOWED_PERMISSION_TYPES": "allowed_permission_types",
-    "NON_MATCHING_ACTION": "non_matching_action",
-}
+_DOCUMENT_REPLACES = {name: field for name, field in VARIABLE_FIELDS.items() if name != "DRY_RUN"}
 _INTEGER = r"-?[0-9]{1,15}"
 _DECIMAL = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
 
@@ -100,7 +90,7 @@ def _arn(env: Mapping[str, str], name: str, pattern: str, kind: str, problems: l
     raw = env.get(name, "").strip(ASCII_SPACE)
     if not raw:
         return None
-    if len(raw) > _MAX_ARN_LENGTH or not re.fullmatch(pattern, raw):
+    if len(raw) > MAX_ARN_LENGTH or not re.fullmatch(pattern, raw):
         problems.append(f"{name}: {raw!r} is not {kind}{non_ascii_note(raw)}")
         return None
     return raw

@@ -16,21 +16,14 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectionError,
-    EndpointConnectionError,
-    HTTPClientError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
+from acceptor import aws_errors
+from acceptor.aws_errors import MalformedResponse
 from acceptor.deadline import Deadline
 from acceptor.throttle import AdaptiveRate, backoff_delay
 
 PAGE_SIZE = 50  # the API's maximum
-RESOURCE_TYPES = ("WORKLOAD", "LENS", "PROFILE", "TEMPLATE")
 # (connect, read) timeouts per attempt, longest first; an attempt takes the longest that fits the time left.
 TIMEOUT_STEPS: tuple[tuple[float, float], ...] = ((5.0, 15.0), (3.0, 7.0), (2.0, 3.0), (0.5, 1.0))
 SDK_CONFIG = Config(
@@ -40,16 +33,6 @@ SDK_CONFIG = Config(
 )
 
 _SETTLED = frozenset({"ConflictException", "ResourceNotFoundException"})
-_RETRYABLE = frozenset(
-    {
-        "ThrottlingException",
-        "InternalServerException",
-        "ServiceUnavailableException",
-        "TooManyRequestsException",
-        "RequestTimeoutException",
-    }
-)
-_THROTTLES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 OUT_OF_TIME = "OutOfTime"
 
 
@@ -123,34 +106,6 @@ def min_attempt_seconds() -> float:
     return TIMEOUT_STEPS[-1][0] + TIMEOUT_STEPS[-1][1]
 
 
-def _error_code(err: Exception) -> tuple[str, str, bool]:
-    """(code, message, retryable) for a botocore failure."""
-    if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        code = str(error.get("Code") or "Unknown")
-        status = _http_status(err)
-        return code, str(error.get("Message") or ""), code in _RETRYABLE or status == 429 or status >= 500
-    if isinstance(err, ConnectionError | HTTPClientError):
-        return type(err).__name__, str(err), True
-    return type(err).__name__, str(err), False
-
-
-def _http_status(err: ClientError) -> int:
-    try:
-        return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _may_have_applied(err: Exception) -> bool:
-    """Could the service have carried out a request that failed this way? (Its answer was lost.)"""
-    if isinstance(err, ClientError):
-        return _http_status(err) >= 500  # throttled or refused requests were not carried out
-    if isinstance(err, EndpointConnectionError):
-        return False  # never connected
-    return isinstance(err, ReadTimeoutError | ConnectionClosedError | HTTPClientError)
-
-
 class ShareInvitations:
     """Adapter over Well-Architected clients. Thread-safe: boto3 clients are."""
 
@@ -180,7 +135,8 @@ class ShareInvitations:
         """Call with pacing and retries inside the deadline.
 
         Each failed attempt's error is appended to ``attempts``. Re-raises the last error when retries run
-        out or do not apply; raises OutOfTime when not even the first attempt fits.
+        out or do not apply; raises OutOfTime when not even the first attempt fits, MalformedResponse when
+        the answer cannot be read.
         """
         while True:
             client = self._clients.fitting(deadline.left())
@@ -189,22 +145,23 @@ class ShareInvitations:
             client = self._clients.fitting(deadline.left())  # the wait may have used some of it
             self._count()
             try:
-                response: dict[str, Any] = getattr(client, operation)(**params)
+                response = getattr(client, operation)(**params)
             except (ClientError, BotoCoreError) as err:
                 attempts.append(err)
-                code, _message, retryable = _error_code(err)
-                if code in _THROTTLES or (isinstance(err, ClientError) and _http_status(err) == 429):
+                if aws_errors.is_throttling(err):
                     self._rate.throttled()
-                if not retryable or len(attempts) >= self._max_attempts:
+                if not aws_errors.is_retryable(err) or len(attempts) >= self._max_attempts:
                     raise
                 delay = backoff_delay(len(attempts), rng=self._rng)
                 if deadline.left() - delay < min_attempt_seconds():
                     raise  # a retry would not finish in time: the last error stands
                 self._sleep(delay)
                 continue
+            except aws_errors.PARSER_FAILURES as err:  # botocore could not read the answer
+                raise MalformedResponse(operation, f"{type(err).__name__}: {err}") from err
             self._rate.succeeded()
             if not isinstance(response, dict):
-                raise TypeError(f"{operation} answered a {type(response).__name__}, not an object")
+                raise MalformedResponse(operation, f"a {type(response).__name__}, not an object")
             return response
 
     def pages(self, resource_type: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
@@ -220,24 +177,21 @@ class ShareInvitations:
         while True:
             try:
                 response = self._call("list_share_invitations", deadline, [], **params)
-            except (ClientError, BotoCoreError) as err:
-                code, message, _ = _error_code(err)
-                raise ListError(code, message) from err
+            except (ClientError, BotoCoreError, MalformedResponse) as err:
+                raise ListError(aws_errors.code(err), aws_errors.message(err)) from err
             except OutOfTime as err:
                 raise ListError(OUT_OF_TIME, str(err)) from err
-            except TypeError as err:
-                raise ListError("MalformedResponse", str(err)) from err
             items = response.get("ShareInvitationSummaries")
             if items is None:
                 items = []
             if not isinstance(items, list):
-                raise ListError("MalformedResponse", f"ShareInvitationSummaries is a {type(items).__name__}")
+                raise ListError(MalformedResponse.code, f"ShareInvitationSummaries is a {type(items).__name__}")
             yield items
             token = response.get("NextToken")
             if token is None or token == "":
                 return
             if not isinstance(token, str):
-                raise ListError("MalformedResponse", f"NextToken is a {type(token).__name__}, not a string")
+                raise ListError(MalformedResponse.code, f"NextToken is a {type(token).__name__}, not a string")
             if token in seen_tokens:  # a service bug must not loop the function until its timeout
                 raise ListError("RepeatedNextToken", "the service returned the same NextToken twice")
             seen_tokens.add(token)
@@ -259,15 +213,19 @@ class ShareInvitations:
         except OutOfTime as err:
             if not attempts:
                 return UpdateResult(UpdateStatus.NOT_SENT, OUT_OF_TIME, str(err))
-            code, message, _ = _error_code(attempts[-1])
-            return UpdateResult(UpdateStatus.FAILED, code, f"{message} (no time left to retry)")
+            last = attempts[-1]
+            return UpdateResult(
+                UpdateStatus.FAILED, aws_errors.code(last), f"{aws_errors.message(last)} (no time left to retry)"
+            )
+        except MalformedResponse as err:
+            return UpdateResult(UpdateStatus.FAILED, err.code, str(err))
         except (ClientError, BotoCoreError) as err:
-            code, message, _ = _error_code(err)
+            code, message = aws_errors.code(err), aws_errors.message(err)
             if code not in _SETTLED:
                 return UpdateResult(UpdateStatus.FAILED, code, message)
             earlier = attempts[:-1]
-            if any(_may_have_applied(e) for e in earlier):
-                lost = _error_code(next(e for e in earlier if _may_have_applied(e)))[0]
+            if any(aws_errors.may_have_applied(e) for e in earlier):
+                lost = aws_errors.code(next(e for e in earlier if aws_errors.may_have_applied(e)))
                 return UpdateResult(
                     UpdateStatus.APPLIED_ANSWER_LOST,
                     lost,

@@ -14,9 +14,17 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
 from acceptor.deadline import Deadline
-from acceptor.engine import HintStatus, Summary
-from acceptor.events import IgnoredEvent, InvalidEvent, ShareHint, is_sqs_batch, parse_share_event, parse_sqs_batch
+from acceptor.events import (
+    IgnoredEvent,
+    InvalidEvent,
+    ShareHint,
+    is_sqs_batch,
+    message_id_of,
+    parse_share_event,
+    parse_sqs_batch,
+)
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
+from acceptor.outcomes import HintStatus, Summary, Tally
 from handlers.common import invalid_event, load_components, run_policy, run_status
 from policy import Policy
 
@@ -45,9 +53,7 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
     logger.append_keys(share_invitation_id=hint.invitation_id)
     summary = Summary(dry_run=policy.dry_run)
     try:
-        comps.acceptor.handle_hints(
-            [hint], deadline, summary, policy=policy, attempts=comps.settings.hint_lookup_attempts
-        )
+        comps.acceptor.handle_hints(policy, [hint], deadline, summary, attempts=comps.settings.hint_lookup_attempts)
     finally:
         emit_summary_metrics(summary)
     result = {"status": run_status(summary), "share_invitation_id": hint.invitation_id, **summary.to_dict()}
@@ -63,22 +69,20 @@ def _batch(
     own_account: str | None,
     deadline: Deadline,
 ) -> dict[str, Any]:
-    try:
-        messages = parse_sqs_batch(event)
-    except InvalidEvent as err:  # a record without a message id: SQS cannot be told which one to retry
-        return invalid_event(err)
+    messages = parse_sqs_batch(event)
     summary = Summary(dry_run=policy.dry_run)
     hints: dict[str, ShareHint] = {}  # message id -> hint
     for message in messages:
         try:
             if message.error is not None:
                 raise message.error
+            assert message.message_id is not None  # a message without one has an error
             hints[message.message_id] = parse_share_event(message.event, own_account)
         except IgnoredEvent as err:
-            summary.count("ignored_events")
+            summary.tally(Tally.IGNORED_EVENTS)
             _ignored(err, message_id=message.message_id)
         except InvalidEvent as err:
-            summary.count("invalid_events")
+            summary.tally(Tally.INVALID_EVENTS)
             logger.error(
                 "invalid event; nothing changed",
                 extra={"invalid_reason": err.reason, "error": str(err), "message_id": message.message_id},
@@ -88,10 +92,10 @@ def _batch(
     try:
         if hints:
             results = comps.acceptor.handle_hints(
+                policy,
                 list(hints.values()),
                 deadline,
                 summary,
-                policy=policy,
                 attempts=comps.settings.hint_lookup_attempts,
             )
             statuses = results.status
@@ -112,7 +116,8 @@ def _batch(
 
 
 def _partial_response(event: dict[str, Any], retry: set[str], context: Any) -> dict[str, Any]:
-    """The batch-item-failures answer SQS expects, built by Powertools' batch utility."""
+    """The batch-item-failures answer SQS expects, built by Powertools' batch utility, over the records
+    that have a message id (one without cannot be named, and is not SQS's to deliver again)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     def record_handler(record: Any) -> None:
@@ -120,7 +125,8 @@ def _partial_response(event: dict[str, Any], retry: set[str], context: Any) -> d
             raise RetryLater(record.message_id)
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event, record_handler, processor, context))
+    named = {**event, "Records": [r for r in event["Records"] if message_id_of(r) is not None]}
+    return dict(process_partial_response(named, record_handler, processor, context))
 
 
 def _ignored(err: IgnoredEvent, **fields: Any) -> None:

@@ -8,28 +8,27 @@ only separators is an error rather than the default.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from policy.identifiers import ACCOUNT_ID, OU_OR_ROOT_ID
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, NonMatchingAction, Policy, SimpleForm, compile_simple
 
-# Always used with fullmatch: ``$`` would accept a trailing newline, ``\d`` any Unicode digit.
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-OU_OR_ROOT_ID = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}")
 # What str.strip() would remove, without the Unicode spaces (a no-break space is part of a bad value).
 ASCII_SPACE = " \t\n\r\x0b\x0c"
 
-VARIABLES = (
-    "ALLOWED_SOURCE_ACCOUNTS",
-    "ALLOWED_SOURCE_OUS",
-    "DENIED_SOURCE_ACCOUNTS",
-    "DENIED_SOURCE_OUS",
-    "ALLOWED_RESOURCE_TYPES",
-    "ALLOWED_PERMISSION_TYPES",
-    "NON_MATCHING_ACTION",
-    "DRY_RUN",
-)
+# The eight variables and the field of the simple form each one sets: the one table of them.
+VARIABLE_FIELDS: dict[str, str] = {
+    "ALLOWED_SOURCE_ACCOUNTS": "allowed_accounts",
+    "ALLOWED_SOURCE_OUS": "allowed_ous",
+    "DENIED_SOURCE_ACCOUNTS": "denied_accounts",
+    "DENIED_SOURCE_OUS": "denied_ous",
+    "ALLOWED_RESOURCE_TYPES": "allowed_resource_types",
+    "ALLOWED_PERMISSION_TYPES": "allowed_permission_types",
+    "NON_MATCHING_ACTION": "non_matching_action",
+    "DRY_RUN": "dry_run",
+}
+VARIABLES = tuple(VARIABLE_FIELDS)
 
 
 class ConfigIssue(NamedTuple):
@@ -156,20 +155,21 @@ def load_simple_form(env: Mapping[str, str]) -> SimpleForm:
             issues.append(ConfigIssue("NON_MATCHING_ACTION", raw_action, "is not IGNORE or REJECT"))
         else:
             non_matching = NonMatchingAction(word)
-    form = SimpleForm(
-        allowed_accounts=_accounts(env, "ALLOWED_SOURCE_ACCOUNTS", issues),
-        allowed_ous=_org_ids(env, "ALLOWED_SOURCE_OUS", issues),
-        denied_accounts=_accounts(env, "DENIED_SOURCE_ACCOUNTS", issues),
-        denied_ous=_org_ids(env, "DENIED_SOURCE_OUS", issues),
-        allowed_resource_types=_choices(
+    parsed: dict[str, Any] = {
+        "ALLOWED_SOURCE_ACCOUNTS": _accounts(env, "ALLOWED_SOURCE_ACCOUNTS", issues),
+        "ALLOWED_SOURCE_OUS": _org_ids(env, "ALLOWED_SOURCE_OUS", issues),
+        "DENIED_SOURCE_ACCOUNTS": _accounts(env, "DENIED_SOURCE_ACCOUNTS", issues),
+        "DENIED_SOURCE_OUS": _org_ids(env, "DENIED_SOURCE_OUS", issues),
+        "ALLOWED_RESOURCE_TYPES": _choices(
             env, "ALLOWED_RESOURCE_TYPES", RESOURCE_TYPES, frozenset(RESOURCE_TYPES), issues
         ),
-        allowed_permission_types=_choices(
+        "ALLOWED_PERMISSION_TYPES": _choices(
             env, "ALLOWED_PERMISSION_TYPES", PERMISSION_TYPES, frozenset({"READONLY"}), issues
         ),
-        non_matching_action=non_matching,
-        dry_run=_bool(env, "DRY_RUN", issues),
-    )
+        "NON_MATCHING_ACTION": non_matching,
+        "DRY_RUN": _bool(env, "DRY_RUN", issues),
+    }
+    form = SimpleForm(**{VARIABLE_FIELDS[name]: value for name, value in parsed.items()})
     if issues:
         raise PolicyConfigError(issues)
     return form
@@ -181,16 +181,16 @@ def policy_as_env(policy: Policy | SimpleForm) -> dict[str, str]:
         if policy.simple is None:
             raise ValueError("a policy document has no environment-variable form")
         policy = policy.simple
-    return {
-        "ALLOWED_SOURCE_ACCOUNTS": ",".join(sorted(policy.allowed_accounts)),
-        "ALLOWED_SOURCE_OUS": ",".join(sorted(policy.allowed_ous)),
-        "DENIED_SOURCE_ACCOUNTS": ",".join(sorted(policy.denied_accounts)),
-        "DENIED_SOURCE_OUS": ",".join(sorted(policy.denied_ous)),
-        "ALLOWED_RESOURCE_TYPES": ",".join(sorted(policy.allowed_resource_types)),
-        "ALLOWED_PERMISSION_TYPES": ",".join(sorted(policy.allowed_permission_types)),
-        "NON_MATCHING_ACTION": policy.non_matching_action.value,
-        "DRY_RUN": "true" if policy.dry_run else "false",
-    }
+    return {name: _as_variable(getattr(policy, field)) for name, field in VARIABLE_FIELDS.items()}
+
+
+def _as_variable(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, NonMatchingAction):
+        return value.value
+    assert isinstance(value, frozenset)
+    return ",".join(sorted(value))
 
 
 def policy_warnings(policy: Policy) -> list[str]:

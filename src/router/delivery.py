@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from acceptor.deadline import Deadline
-from acceptor.wellarchitected import SDK_CONFIG, _error_code
+from acceptor import aws_errors
+from acceptor.wellarchitected import SDK_CONFIG
 from policy.model import shown
 from router.forwarded import ForwardedShare, default_bus_arn
 
@@ -94,8 +95,8 @@ class EventBuses:
         try:
             answer = self._client.put_events(Entries=[entry])
         except (ClientError, BotoCoreError) as err:
-            code, message, retryable = _error_code(err)
-            return code, message, retryable or code in _THROTTLES, None
+            code = aws_errors.code(err)
+            return code, aws_errors.message(err), aws_errors.is_retryable(err) or code in _THROTTLES, None
         entries = answer.get("Entries") if isinstance(answer, dict) else None
         result = entries[0] if isinstance(entries, list) and len(entries) == 1 else None
         if not isinstance(result, dict):
@@ -135,6 +136,5 @@ class DeadLetters:
                 MessageAttributes=attributes,
             )
         except (ClientError, BotoCoreError) as err:
-            code, message, _ = _error_code(err)
-            return f"{code}: {message}"
+            return aws_errors.describe(err)
         return None

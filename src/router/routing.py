@@ -11,15 +11,8 @@ from collections.abc import Set
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from acceptor.events import (  # the recipient side reads the same CloudTrail fields with these rules
-    _IAM_PRINCIPAL,
-    _INVITATION_ID,
-    _ORG_OR_OU,
-    SHARE_EVENT_NAMES,
-    InvalidEvent,
-    _check_size,
-)
-from policy.config import ACCOUNT_ID
+from acceptor.events import SHARE_EVENT_NAMES, InvalidEvent, check_size  # the recipient side's rules
+from policy.identifiers import ORGANIZATION_ID, OU_ID, is_account_id, is_invitation_id, principal_account
 from policy.model import PERMISSION_TYPES, shown
 from router.forwarded import ForwardedShare
 
@@ -56,7 +49,7 @@ def route(
     if not isinstance(event, dict):
         raise InvalidEvent("not_an_object", f"event is a {type(event).__name__}, not a JSON object")
     try:
-        _check_size(event)
+        check_size(event)
     except RecursionError as err:  # json.dumps gives up on deep nesting: such an event is no share event
         raise InvalidEvent("too_deep", "event is nested too deeply to be a CloudTrail record") from err
     source, detail_type = event.get("source"), event.get("detail-type")
@@ -75,7 +68,7 @@ def route(
             "unexpected_event_name", f"eventName is {shown(event_name)}, expected one of {sorted(SHARE_EVENT_NAMES)}"
         )
     sharer = event.get("account")
-    if not isinstance(sharer, str) or not ACCOUNT_ID.fullmatch(sharer):
+    if not is_account_id(sharer):
         raise InvalidEvent("bad_account", f"account is {shown(sharer)}, not a 12-digit account id")
     if detail.get("errorCode") is not None:
         return NotRouted(NotRoutedReason.FAILED_CALL, f"{event_name} failed with {shown(detail.get('errorCode'))}")
@@ -117,12 +110,12 @@ def _recipient(request: Any, event_name: str) -> tuple[str, str | None]:
     if not isinstance(shared_with, str):
         raise InvalidEvent("missing_recipient", f"requestParameters.SharedWith is {shown(shared_with)}")
     if len(shared_with) <= MAX_PRINCIPAL_LENGTH:
-        if ACCOUNT_ID.fullmatch(shared_with):
+        if is_account_id(shared_with):
             return shared_with, shared_with
-        principal = _IAM_PRINCIPAL.fullmatch(shared_with)
-        if principal:
-            return shared_with, principal.group(1)
-        if _ORG_OR_OU.fullmatch(shared_with):
+        principal = principal_account(shared_with)
+        if principal is not None:
+            return shared_with, principal
+        if ORGANIZATION_ID.fullmatch(shared_with) or OU_ID.fullmatch(shared_with):
             return shared_with, None
     raise InvalidEvent(
         "bad_recipient",
@@ -134,7 +127,7 @@ def _share_id(response: Any) -> str | None:
     if not isinstance(response, dict):
         return None
     share_id = response.get("ShareId", response.get("shareId"))
-    return share_id if isinstance(share_id, str) and _INVITATION_ID.fullmatch(share_id) else None
+    return share_id if is_invitation_id(share_id) else None
 
 
 def _label(value: Any) -> str | None:

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from acceptor.settings import _PARTITION, _REGION, ConfigurationError, _number
-from policy.config import ACCOUNT_ID, ASCII_SPACE, ConfigIssue, _accounts, non_ascii_note
+from policy.config import ASCII_SPACE, ConfigIssue, _accounts, non_ascii_note
+from policy.identifiers import ACCOUNT_ID
 
 # https://sqs.<region>.amazonaws.com/<account>/<name> (also amazonaws.com.cn and the like)
 _QUEUE_URL = re.compile(r"https://sqs\.[a-z0-9.-]{1,100}/[0-9]{12}/[A-Za-z0-9_-]{1,80}")

@@ -10,7 +10,7 @@ from acceptor import runtime
 from acceptor.settings import load_settings
 from acceptor.wellarchitected import SDK_CONFIG
 from handlers import sweep
-from tests.integration.conftest import SCHEDULED, invoke
+from tests.support.handlers import SCHEDULED, invoke
 
 pytestmark = pytest.mark.aws
 

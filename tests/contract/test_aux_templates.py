@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.iam_match import arn_like
+from tests.support.templates import as_list
 from tools.cfn_template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,10 +22,6 @@ FORWARDING_PATH = ROOT / "templates" / "sharer-forwarding.yaml"
 LOOKUP = load_template(LOOKUP_PATH)
 FORWARDING = load_template(FORWARDING_PATH)
 SHARER = "222222222222"
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
@@ -83,8 +80,8 @@ def test_lookup_template_is_one_role_with_its_arn_as_output() -> None:
 def test_lookup_role_allows_only_list_parents() -> None:
     statements = _policy_statements(_only(LOOKUP, "AWS::IAM::Role")[1])
     assert [s["Effect"] for s in statements] == ["Allow"]
-    assert [_as_list(s["Action"]) for s in statements] == [["organizations:ListParents"]]
-    assert _as_list(statements[0]["Resource"]) == ["*"]  # ListParents has no resource-level permissions
+    assert [as_list(s["Action"]) for s in statements] == [["organizations:ListParents"]]
+    assert as_list(statements[0]["Resource"]) == ["*"]  # ListParents has no resource-level permissions
 
 
 def test_lookup_trust_needs_the_organization_and_the_acceptor_role_names() -> None:
@@ -93,7 +90,7 @@ def test_lookup_trust_needs_the_organization_and_the_acceptor_role_names() -> No
     (statement,) = trust
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"AWS": "*"}
-    assert _as_list(statement["Action"]) == ["sts:AssumeRole"]
+    assert as_list(statement["Action"]) == ["sts:AssumeRole"]
     condition = Resolver(LOOKUP, {"OrganizationId": "o-abcdef1234"}).resolve(statement["Condition"])
     assert condition == {
         "StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"},

@@ -14,7 +14,7 @@ import pytest
 
 from acceptor.settings import load_settings
 from policy import Action, Invitation, evaluate, load_document
-from tests.contract.test_template import _statements
+from tests.support.templates import as_list, statements
 from tools.cfn_template import Resolver, function_properties, load_template
 from tools.stackset_template import stackset_template
 
@@ -31,17 +31,13 @@ REGION = "eu-west-1"
 SHARED_ARN = f"arn:aws:ssm:us-east-1:{CENTRAL_ACCOUNT}:parameter/wa-share-acceptor/policy"
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _ssm_statements(
     role: str, policy_parameter: str, *, region: str = REGION, account: str = ACCOUNT
 ) -> list[dict[str, Any]]:
     """The role's resolved statements that grant any ssm: or kms: action, for a PolicyParameter value."""
     resolver = Resolver(TEMPLATE, {"PolicyParameter": policy_parameter}, region=region, account=account)
     policies = resolver.resolve(ROLES[role]["Properties"]["Policies"])
-    return [s for s in _statements(policies) if any(a.split(":")[0] in ("ssm", "kms") for a in _as_list(s["Action"]))]
+    return [s for s in statements(policies) if any(a.split(":")[0] in ("ssm", "kms") for a in as_list(s["Action"]))]
 
 
 # ---------------------------------------------------------------- template.yaml: PolicyParameter
@@ -158,8 +154,8 @@ def test_no_parameter_no_ssm_permission(role: str) -> None:
 def test_get_parameter_on_exactly_that_parameter(role: str, value: str, resource: str) -> None:
     [statement] = _ssm_statements(role, value)
     assert statement["Effect"] == "Allow"
-    assert _as_list(statement["Action"]) == ["ssm:GetParameter"]  # no GetParameters, no path reads, no KMS
-    assert _as_list(statement["Resource"]) == [resource]
+    assert as_list(statement["Action"]) == ["ssm:GetParameter"]  # no GetParameters, no path reads, no KMS
+    assert as_list(statement["Resource"]) == [resource]
     assert "Condition" not in statement
 
 
@@ -167,7 +163,7 @@ def test_derived_arns_are_arns_the_parameter_itself_would_admit() -> None:
     pattern = PARAMS["PolicyParameter"]["AllowedPattern"]
     for value in GOOD_PARAMETERS[1:]:
         [statement] = _ssm_statements("SweepRole", value)
-        (resource,) = _as_list(statement["Resource"])
+        (resource,) = as_list(statement["Resource"])
         assert resource.startswith("arn:") and re.fullmatch(pattern, resource), (value, resource)
         assert "*" not in resource and "//" not in resource
 
@@ -176,7 +172,7 @@ def test_no_kms_grant_beyond_the_notification_key() -> None:
     for role in ROLES:
         for value in ("", SHARED_ARN):
             for statement in _ssm_statements(role, value):
-                if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
+                if any(a.startswith("kms:") for a in as_list(statement["Action"])):
                     assert statement["Resource"] == "NotificationKey.Arn", (role, statement)
 
 
@@ -328,10 +324,10 @@ def test_the_central_arn_is_what_every_acceptor_may_read(name: str) -> None:
     for role in ROLES:
         [statement] = _ssm_statements(role, arn)
         # Then the acceptor may call GetParameter on exactly that ARN
-        assert _as_list(statement["Resource"]) == [arn]
+        assert as_list(statement["Resource"]) == [arn]
     # and an acceptor in the central account and region, given the bare name, derives the same ARN
     [same] = _ssm_statements("SweepRole", name, region="us-east-1", account=CENTRAL_ACCOUNT)
-    assert _as_list(same["Resource"]) == [arn]
+    assert as_list(same["Resource"]) == [arn]
 
 
 # ---------------------------------------------------------------- StackSets output
@@ -351,8 +347,8 @@ def test_stackset_output_carries_the_parameters_and_the_conditional_read(convert
         assert variables["POLICY_CACHE_SECONDS"] == {"Ref": "PolicyCacheSeconds"}
     for role in ROLES:
         resolved = Resolver(converted, {"PolicyParameter": SHARED_ARN}).resolve(converted["Resources"][role])
-        reads = [s for s in _statements(resolved) if "ssm:GetParameter" in _as_list(s["Action"])]
-        assert [_as_list(s["Resource"]) for s in reads] == [[SHARED_ARN]], role
+        reads = [s for s in statements(resolved) if "ssm:GetParameter" in as_list(s["Action"])]
+        assert [as_list(s["Resource"]) for s in reads] == [[SHARED_ARN]], role
         unset = Resolver(converted).resolve(converted["Resources"][role])
-        assert not [s for s in _statements(unset) if "ssm:GetParameter" in _as_list(s["Action"])], role
+        assert not [s for s in statements(unset) if "ssm:GetParameter" in as_list(s["Action"])], role
     assert "PolicyLoadFailuresAlarm" in converted["Resources"]

@@ -7,10 +7,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.support.templates import as_list, statements
 from tools.cfn_template import Resolver, function_properties, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,44 +67,26 @@ def test_cfn_lint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _statements(node: Any) -> list[dict[str, Any]]:
-    """Every policy statement, including both branches of Fn::If."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "Effect" in node and "Action" in node:
-            found.append(node)
-        for value in node.values():
-            found.extend(_statements(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_statements(value))
-    return found
-
-
 ROLE_STATEMENTS = [
     (name, s)
     for name, r in RESOURCES.items()
     if r["Type"] == "AWS::IAM::Role"
-    for s in _statements(r["Properties"].get("Policies", []))
+    for s in statements(r["Properties"].get("Policies", []))
 ]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def test_roles_grant_only_the_allowed_actions_and_no_wildcards() -> None:
     assert ROLE_STATEMENTS, "no role policies found"
     for role, statement in ROLE_STATEMENTS:
-        for action in _as_list(statement["Action"]):
+        for action in as_list(statement["Action"]):
             assert "*" not in action, f"{role}: wildcard action {action}"
             assert action in ALLOWED_ACTIONS, f"{role}: action {action} is beyond least privilege"
 
 
 def test_star_resources_only_where_iam_allows_nothing_narrower() -> None:
     for role, statement in ROLE_STATEMENTS:
-        if "*" in _as_list(statement["Resource"]):
-            services = {a.split(":")[0] for a in _as_list(statement["Action"])}
+        if "*" in as_list(statement["Resource"]):
+            services = {a.split(":")[0] for a in as_list(statement["Action"])}
             assert services <= STAR_RESOURCE_OK, f"{role}: Resource '*' for {services}"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from acceptor.observability import DECISION_METRICS, METRICS
+from tests.support.templates import as_list
 from tools.cfn_template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,12 +25,8 @@ SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())
 OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
-    return _as_list(policy["Statement"])
+    return as_list(policy["Statement"])
 
 
 # ------------------------------------------------------------------ alarms reach the mailbox
@@ -49,7 +46,7 @@ def test_topic_uses_its_own_key_and_the_key_lets_cloudwatch_encrypt() -> None:
         if s["Effect"] == "Allow" and s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
     ]
     assert grants, "the key policy must grant the alarm service"
-    actions = {a for s in grants for a in _as_list(s["Action"])}
+    actions = {a for s in grants for a in as_list(s["Action"])}
     assert "kms:Decrypt" in actions
     assert actions & {"kms:GenerateDataKey", "kms:GenerateDataKey*"}
     for grant in grants:  # only for alarms of this account

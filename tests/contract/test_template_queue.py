@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.events.models import EventPattern
 
 from router import forwarded
 from simulator import Simulator
 from simulator.service import share_event
+from tests.support.documents import with_value
+from tests.support.templates import OTHER_CALLS, as_list, matches
 from tools.cfn_template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,14 +38,6 @@ TRUSTED_EVENTS = {
     "events:source": ["aws.wellarchitected", forwarded.SOURCE],
     "events:detail-type": ["AWS API Call via CloudTrail", forwarded.DETAIL_TYPE],
 }
-
-
-def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    return EventPattern.load(json.dumps(pattern)).matches_event(event)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -67,7 +60,7 @@ RULE_PATTERN: dict[str, Any] = _resolved(RESOURCES["ShareEventRule"]["Properties
     [({"c-count": 5}, False), ({"c-count": "x"}, False), ({"d-count": 3}, True), ({}, True)],
 )
 def test_matcher_exists_false_means_the_field_is_absent(event_detail: dict[str, Any], matched: bool) -> None:
-    assert _matches({"detail": {"c-count": [{"exists": False}]}}, {"detail": event_detail}) is matched
+    assert matches({"detail": {"c-count": [{"exists": False}]}}, {"detail": event_detail}) is matched
 
 
 @pytest.mark.parametrize(
@@ -90,14 +83,14 @@ def test_matcher_or_matches_any_branch(event_detail: dict[str, Any], matched: bo
             ]
         }
     }
-    assert _matches(pattern, {"detail": event_detail}) is matched
+    assert matches(pattern, {"detail": event_detail}) is matched
 
 
 def test_matcher_or_combines_with_the_other_fields_by_and() -> None:
     pattern = {"source": ["a"], "detail": {"$or": [{"x": ["1"]}, {"y": ["1"]}]}}
-    assert _matches(pattern, {"source": "a", "detail": {"y": "1"}})
-    assert not _matches(pattern, {"source": "b", "detail": {"y": "1"}})
-    assert not _matches(pattern, {"source": "a", "detail": {"y": "2"}})
+    assert matches(pattern, {"source": "a", "detail": {"y": "1"}})
+    assert not matches(pattern, {"source": "b", "detail": {"y": "1"}})
+    assert not matches(pattern, {"source": "a", "detail": {"y": "2"}})
 
 
 # ---------------------------------------------------------------- the rule
@@ -139,7 +132,7 @@ def test_rule_pattern_names_the_create_share_calls_success_and_this_account() ->
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_rule_matches_each_sample_share_for_this_account(name: str) -> None:
-    assert _matches(RULE_PATTERN, _load(name))
+    assert matches(RULE_PATTERN, _load(name))
 
 
 def _simulated(event_name: str, request: dict[str, Any], response: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -161,46 +154,33 @@ SIMULATED_REQUESTS = {
 def test_rule_on_simulated_shares(event_name: str) -> None:
     request = SIMULATED_REQUESTS[event_name]
     # Given a successful share for this account, with either key casing: it matches.
-    assert _matches(RULE_PATTERN, _simulated(event_name, {**request, "SharedWith": RECIPIENT}))
-    assert _matches(RULE_PATTERN, _simulated(event_name, {**request, "sharedWith": RECIPIENT}))
+    assert matches(RULE_PATTERN, _simulated(event_name, {**request, "SharedWith": RECIPIENT}))
+    assert matches(RULE_PATTERN, _simulated(event_name, {**request, "sharedWith": RECIPIENT}))
     # A share for another account, an IAM principal, an organization, or with no recipient: no match.
     for shared_with in (OTHER_ACCOUNT, f"arn:aws:iam::{RECIPIENT}:user/alice", "o-abcdefghij", RECIPIENT[:-1]):
-        assert not _matches(RULE_PATTERN, _simulated(event_name, {**request, "SharedWith": shared_with}))
-    assert not _matches(RULE_PATTERN, _simulated(event_name, dict(request)))
+        assert not matches(RULE_PATTERN, _simulated(event_name, {**request, "SharedWith": shared_with}))
+    assert not matches(RULE_PATTERN, _simulated(event_name, dict(request)))
     # A failed call (CloudTrail adds errorCode, and no response) for this account: no match.
     failed = _simulated(event_name, {**request, "SharedWith": RECIPIENT})
     failed["detail"]["errorCode"] = "ValidationException"
     failed["detail"]["errorMessage"] = "bad request"
     failed["detail"]["responseElements"] = None
-    assert not _matches(RULE_PATTERN, failed)
+    assert not matches(RULE_PATTERN, failed)
 
 
 def test_rule_is_resolved_per_account() -> None:
     other = Resolver(TEMPLATE, account=OTHER_ACCOUNT).resolve(RESOURCES["ShareEventRule"]["Properties"]["EventPattern"])
-    assert not _matches(other, _load("share-workload.json"))
+    assert not matches(other, _load("share-workload.json"))
 
 
-@pytest.mark.parametrize(
-    ("path", "value"),
-    [
-        (("detail", "eventName"), "DeleteWorkloadShare"),
-        (("detail", "eventName"), "UpdateShareInvitation"),
-        (("detail", "eventSource"), "organizations.amazonaws.com"),
-        (("source",), "aws.organizations"),
-        (("detail-type",), "AWS Service Event via CloudTrail"),
-    ],
-)
+@pytest.mark.parametrize(("path", "value"), OTHER_CALLS)
 def test_rule_rejects_other_calls(path: tuple[str, ...], value: str) -> None:
-    event = _load("share-workload.json")
-    node = event
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    assert not _matches(RULE_PATTERN, event)
+    event = with_value(_load("share-workload.json"), path, value)
+    assert not matches(RULE_PATTERN, event)
 
 
 def test_rule_does_not_match_the_scheduled_sweep() -> None:
-    assert not _matches(RULE_PATTERN, _load("scheduled-sweep.json"))
+    assert not matches(RULE_PATTERN, _load("scheduled-sweep.json"))
 
 
 # ---------------------------------------------------------------- the queues
@@ -233,7 +213,7 @@ def test_only_the_rule_may_send_to_the_queue() -> None:
     (statement,) = mine[0]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-    assert _as_list(statement["Action"]) == ["sqs:SendMessage"]
+    assert as_list(statement["Action"]) == ["sqs:SendMessage"]
     assert statement["Resource"] == {"Fn::GetAtt": ["ShareEventQueue", "Arn"]}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ShareEventRule", "Arn"]}}}
     # No other queue policy names either share-event queue (redrive needs no policy).
@@ -308,13 +288,13 @@ def _role_statements(role: str) -> list[dict[str, Any]]:
 
 
 def test_event_role_may_only_consume_its_queue() -> None:
-    sqs = [s for s in _role_statements("ShareEventRole") if any(a.startswith("sqs:") for a in _as_list(s["Action"]))]
+    sqs = [s for s in _role_statements("ShareEventRole") if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
     assert len(sqs) == 1
     (statement,) = sqs
     assert statement["Effect"] == "Allow"
-    assert set(_as_list(statement["Action"])) == SQS_CONSUMER_ACTIONS
-    assert len(_as_list(statement["Action"])) == len(SQS_CONSUMER_ACTIONS)
-    assert _as_list(statement["Resource"]) == ["ShareEventQueue.Arn"]
+    assert set(as_list(statement["Action"])) == SQS_CONSUMER_ACTIONS
+    assert len(as_list(statement["Action"])) == len(SQS_CONSUMER_ACTIONS)
+    assert as_list(statement["Resource"]) == ["ShareEventQueue.Arn"]
     assert "Condition" not in statement
 
 
@@ -326,7 +306,7 @@ def test_no_other_role_touches_the_share_event_queues() -> None:
         assert "ShareEventQueue" not in text, name
         assert "ShareEventDeadLetterQueue" not in text, name
         for statement in _role_statements(name):
-            assert not SQS_CONSUMER_ACTIONS & set(_as_list(statement["Action"])), name
+            assert not SQS_CONSUMER_ACTIONS & set(as_list(statement["Action"])), name
 
 
 # ---------------------------------------------------------------- the dead-letter alarm
@@ -456,7 +436,7 @@ def test_batch_holds_every_share_type_for_the_recipient_and_one_failed_call() ->
 
 def test_batch_bodies_against_the_rule() -> None:
     for body in _bodies():
-        assert _matches(RULE_PATTERN, body) is ("errorCode" not in body["detail"]), body["id"]
+        assert matches(RULE_PATTERN, body) is ("errorCode" not in body["detail"]), body["id"]
 
 
 def test_batch_points_at_pending_invitations_of_the_example_world() -> None:

@@ -15,40 +15,19 @@ from acceptor.events import InvalidEvent, parse_sweep_event
 from handlers import share_event, sweep
 from policy import OrgAncestry
 from simulator import Faults, Simulator
-from tests.integration.conftest import (
+from simulator.harness import LambdaContext
+from tests.support.handlers import (
     DENIED,
+    EXPECTED,
     SCHEDULED,
     TRUSTED,
     UNKNOWN,
-    Context,
     Run,
     captured,
     components,
     invoke,
+    seed,
 )
-from tools.demo import RECIPIENT
-
-EXPECTED = {TRUSTED: "ACCEPTED", DENIED: "REJECTED", UNKNOWN: "PENDING"}
-
-
-def seed(sim: Simulator, per_sharer: int) -> dict[str, str]:
-    """Workload shares from a trusted, a denied and an unknown sharer; returns share id -> sharer."""
-    sim.load_world(
-        {
-            "accounts": {
-                sharer: {
-                    "workloads": [
-                        {"name": f"w-{sharer[:3]}-{n:03d}", "shares": [{"with": RECIPIENT}]} for n in range(per_sharer)
-                    ]
-                }
-                for sharer in EXPECTED
-            }
-        }
-    )
-    owners = {}
-    for event in sim.events:
-        owners[event["detail"]["responseElements"]["ShareId"]] = event["account"]
-    return owners
 
 
 def check_policy_held(sim: Simulator, owners: dict[str, str], *, all_decided: bool) -> None:
@@ -108,7 +87,7 @@ def test_event_and_sweep_racing_for_one_invitation(sim: Simulator) -> None:
     results: dict[str, Any] = {}
 
     def run(name: str, handler: Any, ev: Any) -> None:
-        results[name] = handler(ev, Context(), components=comps)
+        results[name] = handler(ev, LambdaContext(), components=comps)
 
     threads = [
         threading.Thread(target=run, args=("event", share_event.lambda_handler, event)),
@@ -135,7 +114,7 @@ def test_a_sweep_out_of_time_stops_cleanly_and_the_next_finishes(sim: Simulator)
     sim.faults = Faults(latency_s=0.05)
     comps = components(sim, {"MAX_WORKERS": "1", "SAFETY_MARGIN_SECONDS": "1"})
     # 2.5 s of work; no update starts with less than the shortest attempt (1.5 s) left: about 15 get done.
-    short = invoke(sweep.lambda_handler, SCHEDULED, comps, Context(remaining_ms=3_500))
+    short = invoke(sweep.lambda_handler, SCHEDULED, comps, LambdaContext(remaining_ms=3_500))
     assert short.result["complete"] is False
     deferred = short.result["results"]["deferred"]
     assert 0 < deferred < 30

@@ -15,18 +15,10 @@ from acceptor.settings import ConfigurationError
 from handlers import share_event, sweep
 from policy import OrgAncestry
 from simulator import Simulator
-from tests.integration.conftest import (
-    DENIED,
-    SCHEDULED,
-    SECURITY,
-    TRUSTED,
-    UNKNOWN,
-    Context,
-    captured,
-    components,
-    invoke,
-)
-from tools.demo import RECIPIENT, World
+from simulator.harness import LambdaContext
+from simulator.sharers import RECIPIENT, World
+from tests.support.clients import DenyingClient, RacingClient
+from tests.support.handlers import DENIED, SCHEDULED, SECURITY, TRUSTED, UNKNOWN, captured, components, invoke
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -148,21 +140,6 @@ def test_empty_account_sweeps_cleanly(sim: Simulator) -> None:
     assert run.result["invitations"] == 0 and run.result["failed"] == 0
 
 
-class RacingClient:
-    """A recipient client that lets something happen between the list and the update."""
-
-    def __init__(self, inner: Any, before_update: Any) -> None:
-        self._inner = inner
-        self._before_update = before_update
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def update_share_invitation(self, **kwargs: Any) -> Any:
-        self._before_update(kwargs["ShareInvitationId"])
-        return self._inner.update_share_invitation(**kwargs)
-
-
 @pytest.mark.parametrize("race", ["accepted_elsewhere", "revoked", "expired"])
 def test_invitation_settled_between_list_and_update(sim: Simulator, world: World, race: str) -> None:
     share = world.workload(TRUSTED, "payments-api", "READONLY")
@@ -187,23 +164,6 @@ def test_invitation_settled_between_list_and_update(sim: Simulator, world: World
     assert run.result["failed"] == 0
     assert run.metrics["InvitationsAlreadySettled"] == 1
     assert run.metrics["DecisionFailures"] == 0
-
-
-class DenyingClient(RacingClient):
-    def __init__(self, inner: Any, deny: set[str]) -> None:
-        super().__init__(inner, lambda _id: None)
-        self._deny = deny
-
-    def update_share_invitation(self, **kwargs: Any) -> Any:
-        if kwargs["ShareInvitationId"] in self._deny:
-            raise ClientError(
-                {
-                    "Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
-                    "ResponseMetadata": {"HTTPStatusCode": 403},
-                },
-                "UpdateShareInvitation",
-            )
-        return self._inner.update_share_invitation(**kwargs)
 
 
 def test_failed_update_fails_that_invitation_only(sim: Simulator, world: World) -> None:
@@ -354,7 +314,7 @@ def test_invalid_configuration_stops_before_touching_anything(
     runtime.reset()
     sim.reset_stats()
     with captured() as capture, pytest.raises(ConfigurationError) as err:
-        sweep.lambda_handler(SCHEDULED, Context())
+        sweep.lambda_handler(SCHEDULED, LambdaContext())
     assert "ALLOWED_SOURCE_ACCOUNTS: '22222222222'" in str(err.value)
     assert "DRY_RUN: 'maybe'" in str(err.value)
     [log] = capture.records("invalid configuration; no invitation was touched")

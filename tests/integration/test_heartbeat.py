@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from handlers import sweep
 from simulator import Faults, Simulator
-from tests.integration.conftest import SCHEDULED, Context, Run, components, invoke
-from tests.integration.test_faults import seed
+from simulator.harness import LambdaContext
+from tests.support.handlers import SCHEDULED, Run, components, invoke, seed
 
 
 def dry_run_records(run: Run) -> list[str]:
@@ -25,7 +25,7 @@ def test_a_sweep_out_of_time_does_not_beat(sim: Simulator) -> None:
     seed(sim, 10)
     sim.faults = Faults(latency_s=0.02)
     comps = components(sim, {"MAX_WORKERS": "1", "SAFETY_MARGIN_SECONDS": "1"})
-    run = invoke(sweep.lambda_handler, SCHEDULED, comps, Context(remaining_ms=1_250))
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps, LambdaContext(remaining_ms=1_250))
     assert run.result["complete"] is False
     assert "SweepsCompleted" not in run.metrics
 

@@ -16,8 +16,8 @@ from moto import mock_aws
 from acceptor.organizations import MAX_ATTEMPTS, OrgAncestryResolver
 from handlers import share_event, sweep
 from simulator import Simulator
-from tests.integration.conftest import SCHEDULED, components, invoke
-from tools.demo import World
+from simulator.sharers import World
+from tests.support.handlers import SCHEDULED, components, invoke
 
 ROLE = "arn:aws:iam::123456789012:role/wa-share-acceptor-org-lookup"  # moto's management account
 

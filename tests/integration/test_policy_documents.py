@@ -18,8 +18,9 @@ from acceptor.settings import ConfigurationError, load_settings
 from handlers import share_event, sweep
 from policy import load_policy
 from simulator import Simulator
-from tests.integration.conftest import DENIED, SCHEDULED, SECURITY, TRUSTED, UNKNOWN, components, invoke
-from tools.demo import World
+from simulator.harness import Capture, LambdaContext
+from simulator.sharers import World
+from tests.support.handlers import DENIED, SCHEDULED, SECURITY, TRUSTED, UNKNOWN, components, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMETER = "/wa-share-acceptor/policy"
@@ -125,6 +126,8 @@ def test_a_changed_parameter_applies_at_the_next_run_without_a_cache(sim: Simula
         ("{not json", "not valid JSON"),
         (json.dumps({**DOCUMENT, "version": 9}), "$.version"),
         (json.dumps({"version": 1, "rules": [{"action": "ACCEPT", "sharers": {"ous": ["r-ab12"]}}]}), "ORGANIZATIONS"),
+        ("[" * 2_000 + "]" * 2_000, "$: is nested more than 16 levels deep"),
+        ("rules: " + "[" * 1_500 + "]" * 1_500, "$: is nested more than 16 levels deep"),  # YAML
     ],
 )
 @pytest.mark.parametrize("handler", [sweep.lambda_handler, share_event.lambda_handler])
@@ -137,12 +140,9 @@ def test_a_missing_or_invalid_document_stops_the_run_before_anything_is_touched(
     comps = components(sim, {**DOCUMENT_ENV, "POLICY_PARAMETER": PARAMETER}, ssm_client=ssm)
     sim.reset_stats()
     event = SCHEDULED if handler is sweep.lambda_handler else sim.events[-1]
-    from tests.integration.conftest import Context
-    from tools.demo import Capture
-
     capture = Capture()
     with capture.running(), pytest.raises(PolicyUnavailable) as err:
-        handler(event, Context(), components=comps)
+        handler(event, LambdaContext(), components=comps)
     assert problem in str(err.value)
     assert sim.stats.get("total", 0) == 0 and world.status(share) == "PENDING"
     [logged] = capture.records("policy unavailable; no invitation was touched")

@@ -22,8 +22,9 @@ from acceptor.notifications import SnsNotifier
 from acceptor.settings import ConfigurationError
 from handlers import share_event, sweep
 from simulator import Simulator
-from tests.integration.conftest import DENIED, SCHEDULED, TRUSTED, Context, components, invoke
-from tools.demo import RECIPIENT, World
+from simulator.harness import LambdaContext
+from simulator.sharers import RECIPIENT, World
+from tests.support.handlers import DENIED, SCHEDULED, TRUSTED, components, invoke
 
 # -- a hung endpoint ------------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ def test_a_sweep_against_hung_updates_returns_before_its_timeout_with_every_deci
     comps = components(sim, {"MAX_WORKERS": "4", "SAFETY_MARGIN_SECONDS": "3"}, wellarchitected_factory=front.factory())
     # Given a 9 s function whose update of one invitation never answers
     started = time.monotonic()
-    run = invoke(sweep.lambda_handler, SCHEDULED, comps, Context(remaining_ms=9_000))
+    run = invoke(sweep.lambda_handler, SCHEDULED, comps, LambdaContext(remaining_ms=9_000))
     elapsed = time.monotonic() - started
     # Then it returns before the timeout, and what it did is on record
     assert elapsed < 9.0, elapsed
@@ -120,7 +121,7 @@ def test_a_share_event_against_a_hung_listing_returns_before_its_timeout(
     front = hanging(sim, lambda method, path: method == "GET")
     comps = components(sim, {"SAFETY_MARGIN_SECONDS": "2"}, wellarchitected_factory=front.factory())
     started = time.monotonic()
-    run = invoke(share_event.lambda_handler, sim.events[-1], comps, Context(remaining_ms=6_000))
+    run = invoke(share_event.lambda_handler, sim.events[-1], comps, LambdaContext(remaining_ms=6_000))
     assert time.monotonic() - started < 6.0
     assert run.result["status"] == "failed" and run.result["complete"] is False
     assert "ReadTimeoutError" in run.result["list_error"]
@@ -141,7 +142,7 @@ def test_the_digest_to_a_hung_sns_endpoint_fits_the_deadline(sim: Simulator, han
             warnings.append(message)
 
     notifier = SnsNotifier("arn:aws:sns:us-east-1:111111111111:t", client=sns, log=Log())
-    from acceptor.engine import Summary
+    from acceptor.outcomes import Summary
 
     started = time.monotonic()
     notifier.notify([], Summary(dry_run=False), Deadline.within(30))
@@ -184,13 +185,14 @@ def test_a_worker_that_raises_fails_its_invitation_and_the_others_continue(sim: 
 
     def update(real: Callable[..., Any], params: dict[str, Any]) -> Any:
         if params["ShareInvitationId"] == odd:
-            raise KeyError("ShareInvitation")  # a malformed answer the adapter does not expect
+            raise KeyError("ShareInvitation")  # what botocore raises for an answer it cannot read
         return real(**params)
 
     client = Lying(sim.client(account=RECIPIENT), update=update)
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim, {"MAX_WORKERS": "4"}, client=client))
     results = {r["share_invitation_id"]: r for r in run.decisions}
-    assert results[odd]["result"] == "failed" and results[odd]["error_code"] == "KeyError"
+    assert results[odd]["result"] == "failed" and results[odd]["error_code"] == "MalformedResponse"
+    assert results[odd]["error_message"].endswith("answered something unreadable: KeyError: 'ShareInvitation'")
     assert all(world.status(s) == "ACCEPTED" for s in shares if s.share_id != odd)
     assert all(results[s.share_id]["result"] == "accepted" for s in shares if s.share_id != odd)
     assert run.metrics["InvitationsAccepted"] == 3 and run.metrics["DecisionFailures"] == 1
@@ -285,6 +287,6 @@ def test_a_bad_configuration_fails_the_run_even_with_a_bad_event(monkeypatch: py
     try:
         for handler in (sweep.lambda_handler, share_event.lambda_handler):
             with pytest.raises(ConfigurationError, match="not-an-account"):
-                handler({"garbage": True}, Context())
+                handler({"garbage": True}, LambdaContext())
     finally:
         runtime.reset()

@@ -20,9 +20,10 @@ from acceptor.organizations import OrgAncestryResolver
 from acceptor.settings import ConfigurationError, load_settings
 from handlers import sweep
 from simulator import Simulator
-from tests.integration.conftest import SCHEDULED, TRUSTED, UNKNOWN, Context, components, invoke
-from tests.integration.test_handlers import DenyingClient
-from tools.demo import RECIPIENT, World
+from simulator.harness import LambdaContext
+from simulator.sharers import RECIPIENT, World
+from tests.support.clients import DenyingClient
+from tests.support.handlers import SCHEDULED, TRUSTED, UNKNOWN, components, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +65,7 @@ def test_components_are_built_once_per_container_and_bad_settings_raise_every_ti
 
 def test_deadline_leaves_the_safety_margin() -> None:
     settings = load_settings({"SAFETY_MARGIN_SECONDS": "10"})
-    deadline = runtime.deadline(Context(remaining_ms=60_000), settings)
+    deadline = runtime.deadline(LambdaContext(remaining_ms=60_000), settings)
     assert 49 < deadline.left() <= 50  # work stops the margin before the timeout
     assert 58 < deadline.left_hard() <= 59  # the handler returns a second before it, logs and metrics flushed
     assert not runtime.deadline(object(), settings).limited  # no Lambda context: no deadline

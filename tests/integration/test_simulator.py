@@ -1004,17 +1004,29 @@ def _readline(proc: subprocess.Popen[str], timeout: float) -> str:
     return proc.stdout.readline()
 
 
-def test_cli_serves_a_world() -> None:
-    world = json.loads(EXAMPLE_WORLD.read_text(encoding="utf-8"))
+@contextlib.contextmanager
+def _cli(*flags: str) -> Iterator[str]:
+    """`python -m simulator --port 0 <flags>` running; yields its first line of output, then stops it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", "0", "--world", str(EXAMPLE_WORLD)],
+        [sys.executable, "-m", "simulator", "--port", "0", *flags],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        line = _readline(proc, 30)
+        yield _readline(proc, 30)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        assert proc.stdout and proc.stderr
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_cli_serves_a_world() -> None:
+    world = json.loads(EXAMPLE_WORLD.read_text(encoding="utf-8"))
+    with _cli("--world", str(EXAMPLE_WORLD)) as line:
         found = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
         assert found, line
         session = boto3.session.Session(
@@ -1026,12 +1038,6 @@ def test_cli_serves_a_world() -> None:
             for s in invitations(client)
         }
         assert names == set(expected_pending(world, RECIPIENT))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        assert proc.stdout and proc.stderr
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_cli_refuses_a_missing_world() -> None:
@@ -1289,6 +1295,33 @@ def test_a_world_refuses_invitation_statuses_for_an_organization_share(status: s
         Simulator().load_world(world)
 
 
+def test_a_world_gives_each_share_the_status_it_names() -> None:
+    # Given a world with an explicit PENDING invitation, a REVOKED one and a REVOKED organization share
+    sim = Simulator()
+    created = sim.load_world(
+        {
+            "accounts": {
+                SHARER: {
+                    "workloads": [
+                        {"name": "pending-app", "shares": [{"with": RECIPIENT, "status": "PENDING"}]},
+                        {"name": "revoked-app", "shares": [{"with": RECIPIENT, "status": "REVOKED"}]},
+                        {"name": "org-app", "shares": [{"with": "o-abcdefghij", "status": "REVOKED"}]},
+                    ]
+                }
+            }
+        }
+    )
+    # Then each share reads as named, and only the pending one is an invitation
+    by_name = {name: sim.share_status(share_id) for share_id, name in created.items()}
+    assert by_name == {"pending-app": "PENDING", "revoked-app": "REVOKED", "org-app": "REVOKED"}
+    [summary] = sim.client(account=RECIPIENT).list_share_invitations(ShareResourceType="WORKLOAD")[
+        "ShareInvitationSummaries"
+    ]
+    assert summary["WorkloadName"] == "pending-app"
+    with pytest.raises(KeyError, match="no share " + "f" * 32):
+        sim.share_status("f" * 32)
+
+
 def test_a_world_refuses_association_statuses_for_an_account_share() -> None:
     world = {
         "accounts": {SHARER: {"workloads": [{"name": "app", "shares": [{"with": RECIPIENT, "status": "FAILED"}]}]}}
@@ -1339,27 +1372,13 @@ def test_a_retry_answers_the_original_even_after_the_share_changed(both: Env) ->
 
 
 def test_cli_strict_flag_serves_the_strict_simulator() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", "0", "--strict", "--world", str(EXAMPLE_WORLD)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = _readline(proc, 30)
+    with _cli("--strict", "--world", str(EXAMPLE_WORLD)) as line:
         found = re.search(r"simulator \(strict\) listening on (http://127\.0\.0\.1:[0-9]+)", line)
         assert found, line
         client = session(RECIPIENT, "us-east-1").client("wellarchitected", endpoint_url=found.group(1))
         untyped = invitations(client)
         assert untyped and all("WorkloadId" in s and "ShareResourceType" not in s for s in untyped)
         assert len(invitations(client, ShareResourceType="LENS")) == 2
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        assert proc.stdout and proc.stderr
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 @kinds

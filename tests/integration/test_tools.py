@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from simulator import Simulator, serve
+from simulator.sharers import RECIPIENT, World
 from tools import check_policy, demo
 from tools.invoke import invoke
 from tools.lambda_env import function_environment, read_env_vars_file
@@ -193,9 +194,9 @@ def test_demo_strict_flag_reaches_the_simulator(monkeypatch: pytest.MonkeyPatch,
 
 def test_demo_world_modifies_a_workload_share_back_to_pending() -> None:
     sim = Simulator(strict=True)
-    world = demo.World(sim)
+    world = World(sim)
     share = world.workload("222222222222", "payments-api", "READONLY")
-    recipient = sim.client(account=demo.RECIPIENT)
+    recipient = sim.client(account=RECIPIENT)
     recipient.update_share_invitation(ShareInvitationId=share.share_id, ShareInvitationAction="ACCEPT")
     assert world.status(share) == "ACCEPTED"
 

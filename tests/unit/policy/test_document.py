@@ -3,7 +3,6 @@ agreement with the loader, rule semantics, and the eight variables deciding exac
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from policy import (
     load_document,
 )
 from policy.model import SimpleForm, compile_simple
+from tests.support.documents import with_value
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "src" / "policy" / "policy.schema.json").read_text())
@@ -87,7 +87,13 @@ def test_the_example_document_decides_each_sharer_by_its_own_rule() -> None:
             "platform-workloads-readonly",
         ),
         (invitation(PLATFORM_MEMBER, "WORKLOAD", "w", "CONTRIBUTOR"), platform, "IGNORE", "source_not_allowed", None),
-        (invitation(PLATFORM_MEMBER, "WORKLOAD", "w"), OrgAncestry.failed("x"), "IGNORE", "org_lookup_failed", None),
+        (
+            invitation(PLATFORM_MEMBER, "WORKLOAD", "w", "READONLY"),
+            OrgAncestry.failed("x"),
+            "IGNORE",
+            "org_lookup_failed",
+            None,
+        ),
         (
             invitation(REVIEW, "WORKLOAD", "w", "CONTRIBUTOR"),
             None,
@@ -137,14 +143,7 @@ def test_defaults_of_a_minimal_document() -> None:
 
 
 def _broken(path: list[Any], value: Any) -> dict[str, Any]:
-    document = copy.deepcopy(example())
-    node: Any = document
-    for key in path[:-1]:
-        node = node[key]
-    if value is ...:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
+    document: dict[str, Any] = with_value(example(), path, value)
     return document
 
 

@@ -13,6 +13,7 @@ from policy import Action, Decision, Invitation, NonMatchingAction, OrgAncestry,
 from policy import evaluate as evaluate_policy
 from policy.config import load_simple_form
 from policy.model import SimpleForm, compile_simple, make_rule
+from tests.support.invitations import inv
 
 
 def evaluate(policy: Policy | SimpleForm, invitation: Invitation, ancestry: OrgAncestry | None = None) -> Decision:
@@ -28,16 +29,6 @@ ID = "0123456789abcdef0123456789abcdef"
 
 RECIPIENT = "999999999999"
 ROLE = f"arn:aws:iam::{RECIPIENT}:role/Reviewer"
-
-
-def inv(
-    sharer: str | None = TRUSTED,
-    rtype: str | None = "WORKLOAD",
-    permission: str | None = "READONLY",
-    inv_id: str | None = ID,
-    shared_with: str | None = RECIPIENT,
-) -> Invitation:
-    return Invitation(inv_id, sharer, shared_with, rtype, permission, "name", "id")
 
 
 BASE = load_simple_form({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "DENIED_SOURCE_ACCOUNTS": DENIED})
@@ -362,3 +353,24 @@ def test_policy_package_imports_nothing_from_aws() -> None:
                 assert not name.startswith(("boto3", "botocore", "aws_lambda_powertools", "os")), (
                     f"{source.name}: {name}"
                 )
+
+
+@pytest.mark.parametrize("rtype", ["LENS", "PROFILE", "TEMPLATE"])
+def test_a_missing_permission_counts_as_readonly_only_where_the_type_has_none(rtype: str) -> None:
+    # Given a READONLY-only policy that trusts the sharer
+    readonly = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED})
+    # Then a lens, profile or template without a permission is accepted
+    assert evaluate(readonly, inv(permission=None, rtype=rtype)).action is Action.ACCEPT
+    # But a workload, always shared with one, is missing an input: left pending, never read as READONLY
+    workload = evaluate(readonly, inv(permission=None, rtype="WORKLOAD"))
+    assert (workload.action, workload.reason, workload.field) == (
+        Action.IGNORE,
+        Reason.MISSING_INPUT,
+        "PermissionType",
+    )
+    # And a deny that covers both permissions still rejects it
+    denied = evaluate(load_policy({"DENIED_SOURCE_ACCOUNTS": DENIED}), inv(sharer=DENIED, permission=None))
+    assert denied.action is Action.REJECT
+    # While non-matching REJECT does not reject for want of the permission
+    strict = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "NON_MATCHING_ACTION": "REJECT"})
+    assert evaluate(strict, inv(permission=None)).action is Action.IGNORE

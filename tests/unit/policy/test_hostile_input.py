@@ -26,6 +26,7 @@ from policy import (
     load_policy,
 )
 from policy.model import SimpleForm, compile_simple
+from tests.support.invitations import inv
 from tests.unit.policy.hostile import case_lookalikes, fullwidth, lookalikes, unicode_digits
 
 TRUSTED, DENIED, RECIPIENT = "111111111111", "333333333333", "999999999999"
@@ -233,16 +234,6 @@ def test_invitation_values_must_match_whole(invitation: str, field: str, value: 
 
 
 # ---------------------------------------------------------------- summaries of any shape
-
-
-def inv(
-    sharer: str | None = TRUSTED,
-    rtype: str | None = "WORKLOAD",
-    permission: str | None = "READONLY",
-    inv_id: str | None = ID,
-    shared_with: str | None = RECIPIENT,
-) -> Invitation:
-    return Invitation(inv_id, sharer, shared_with, rtype, permission, "name", "id")
 
 
 json_values = st.recursive(
