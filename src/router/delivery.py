@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from acceptor.deadline import Deadline
 from acceptor import aws_errors
+from acceptor.deadline import Deadline
 from acceptor.wellarchitected import SDK_CONFIG
 from policy.model import shown
 from router.forwarded import ForwardedShare, default_bus_arn
