@@ -41,6 +41,10 @@ _DOCUMENT_REPLACES = {
     "ALLOWED_PERMISSION_TYPES": "allowed_permission_types",
     "NON_MATCHING_ACTION": "non_matching_action",
 }
+# An event bus by name (this account and region) or by ARN. "default" is the account's default bus.
+_EVENT_BUS_NAME = r"[A-Za-z0-9._/-]{1,256}"
+_EVENT_BUS = rf"{_EVENT_BUS_NAME}|arn:{_PARTITION}:events:{_REGION}:[0-9]{{12}}:event-bus/{_EVENT_BUS_NAME}"
+DEFAULT_EVENT_BUS = "default"
 _INTEGER = r"-?[0-9]{1,15}"
 _DECIMAL = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
 
@@ -64,6 +68,7 @@ class Settings(NamedTuple):
     policy_parameter: str | None = None  # the policy document is this SSM parameter (name or ARN)
     policy_file: str | None = None  # the policy document is this file, relative to the function's code
     policy_cache_seconds: float = 300.0
+    decision_event_bus: str | None = None  # decision and run events go to this bus; None: no events
 
 
 def _number(
@@ -124,6 +129,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if policy_file is not None and ".." in policy_file.split("/"):
         problems.append(f"POLICY_FILE: {policy_file!r} leaves the function's code")
     cache = _number(env, "POLICY_CACHE_SECONDS", 300.0, 0, 3600, problems)
+    # Unset: the default bus. Set but empty: no decision events.
+    bus = (
+        _arn(env, "DECISION_EVENT_BUS", _EVENT_BUS, "an event bus name or ARN", problems)
+        if "DECISION_EVENT_BUS" in env
+        else DEFAULT_EVENT_BUS
+    )
     if parameter and policy_file:
         problems.append("POLICY_PARAMETER and POLICY_FILE are both set: the policy document comes from one place")
     if (parameter or policy_file) and policy is not None and policy.simple is not None:
@@ -149,6 +160,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         policy_parameter=parameter,
         policy_file=policy_file,
         policy_cache_seconds=cache,
+        decision_event_bus=bus,
     )
 
 
