@@ -27,11 +27,13 @@ RECIPIENT_PROFILE ?=
 REGION            ?=
 ALLOW_SKIP_BUILD ?=
 MODULE ?=
+HUB_LOG_GROUP ?= /aws/events/wa-share-acceptor-hub
+DAYS ?= 7
 # `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
 MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py)
 MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
-.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench mutation \
+.PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench mutation fleet-report \
         stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
@@ -83,6 +85,9 @@ check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), prin
 	$(PY) -m tools.check_policy $(if $(POLICY),--policy "$(POLICY)") $(if $(ENV_VARS),--env-vars "$(ENV_VARS)") \
 	  $(if $(filter 1 true yes,$(WHAT_IF)),--what-if) $(if $(DEPLOYED),--deployed "$(DEPLOYED)") \
 	  $(if $(ORG_ROLE_ARN),--organizations-role-arn "$(ORG_ROLE_ARN)") $(if $(FORMAT),--format "$(FORMAT)")
+
+fleet-report: venv ## Organization-wide table from the fleet hub's log group (read-only; HUB_LOG_GROUP, DAYS, FORMAT=json)
+	$(PY) -m tools.fleet_report --log-group "$(HUB_LOG_GROUP)" --days "$(DAYS)" $(if $(FORMAT),--format "$(FORMAT)")
 
 build: sam-venv ## sam build, then precompile the bytecode Lambda cannot write (needs python3.13; ALLOW_SKIP_BUILD=1 skips without it)
 	@set -e; export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
