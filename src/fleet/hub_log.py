@@ -34,7 +34,7 @@ class Decision(NamedTuple):
     resource_type: str | None
     resource_name: str | None
     reason: str | None
-    rule: str | None
+    rule: str | None  # the rule's id, else its index
     error_code: str | None
 
 
@@ -65,6 +65,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _text(detail: dict[str, Any], key: str, limit: int = 1024) -> str | None:
     value = detail.get(key)
     return value[:limit] if isinstance(value, str) else None
+
+
+def _rule(detail: dict[str, Any]) -> str | None:
+    rule_id, index = detail.get("rule_id"), detail.get("rule")
+    if isinstance(rule_id, str):
+        return rule_id[:256]
+    return f"#{index}" if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 def _time(value: Any) -> datetime | None:
@@ -110,7 +117,7 @@ def parse_line(message: str) -> Decision | Run | None:
             _text(detail, "resource_type", 64),
             _text(detail, "resource_name"),
             _text(detail, "reason", 128),
-            _text(detail, "rule"),
+            _rule(detail),
             _text(detail, "error_code", 256),
         )
     if kind == RUN_FINISHED:

@@ -100,7 +100,7 @@ def seed_fleet(events: Any) -> None:
         decision(A, REGION, 3, "rejected", NOW - 2 * HOUR),
         decision(A, REGION, 4, "left_pending", NOW - timedelta(days=6)),
         decision(A, REGION, 4, "left_pending", NOW - 3 * HOUR),
-        decision(A, REGION, 4, "left_pending", NOW - HOUR, rule="vendors-review"),
+        decision(A, REGION, 4, "left_pending", NOW - HOUR, rule=2, rule_id="vendors-review"),
         decision(A, REGION, 5, "failed", NOW - HOUR, error_code="AccessDeniedException"),
         # A us-east-1: waiting once, then someone accepted it by hand: no longer listed, not waiting
         decision(A, REGION, 6, "left_pending", NOW - timedelta(days=5)),
