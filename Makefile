@@ -47,13 +47,15 @@ POLICY_S3_URI      ?=
 POLICY_OWNER_ROLES ?=
 PARTITION          ?=
 TARGET_IDS         ?=
+HUB_LOG_GROUP ?= /aws/events/wa-share-acceptor-hub
+DAYS ?= 7
 # `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
 MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py \
     src/acceptor/outcomes.py src/acceptor/listing.py src/acceptor/recorder.py src/acceptor/fanout.py)
 MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
 .PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy guardrails build validate bench mutation \
-        check-deploy deploy stackset-buckets stackset-package stackset-create stackset-update clean
+        check-deploy deploy fleet-report stackset-buckets stackset-package stackset-create stackset-update clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -104,6 +106,9 @@ check-policy: venv ## Validate a policy (POLICY=document or ENV_VARS=file), prin
 	$(PY) -m tools.check_policy $(if $(POLICY),--policy "$(POLICY)") $(if $(ENV_VARS),--env-vars "$(ENV_VARS)") \
 	  $(if $(filter 1 true yes,$(WHAT_IF)),--what-if) $(if $(DEPLOYED),--deployed "$(DEPLOYED)") \
 	  $(if $(ORG_ROLE_ARN),--organizations-role-arn "$(ORG_ROLE_ARN)") $(if $(FORMAT),--format "$(FORMAT)")
+
+fleet-report: venv ## Organization-wide table from the fleet hub's log group (read-only; HUB_LOG_GROUP, DAYS, FORMAT=json)
+	$(PY) -m tools.fleet_report --log-group "$(HUB_LOG_GROUP)" --days "$(DAYS)" $(if $(FORMAT),--format "$(FORMAT)")
 
 .PHONY: policy-publish
 policy-publish: venv ## Validate POLICY as the functions would, upload it to URI=s3://bucket/key, print the new version id

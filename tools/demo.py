@@ -41,6 +41,7 @@ DEMO_POLICY = {
     "ALLOWED_PERMISSION_TYPES": "READONLY",
     "NON_MATCHING_ACTION": "IGNORE",
     "DRY_RUN": "false",
+    "DECISION_EVENT_BUS": "default",  # the local EventBridge's default bus (moto, in-process)
 }
 
 
@@ -84,8 +85,56 @@ def decision_rows(records: list[dict[str, Any]]) -> list[list[str]]:
     ]
 
 
+class LocalEventBridge:
+    """moto's EventBridge in-process: the default bus, and a rule that keeps every acceptor event in a
+    queue, as the hub's rule keeps them in its log group. Nothing leaves the machine."""
+
+    def __init__(self) -> None:
+        import boto3
+        from moto import mock_aws
+
+        self._mock = mock_aws()
+        self._mock.start()
+        session = boto3.session.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-east-1")
+        self.events = session.client("events")
+        self._sqs = session.client("sqs")
+        self._url = self._sqs.create_queue(QueueName="decision-events")["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.events.put_rule(Name="acceptor-events", EventPattern=json.dumps({"source": ["wa-share-acceptor"]}))
+        self.events.put_targets(Rule="acceptor-events", Targets=[{"Id": "queue", "Arn": arn}])
+
+    def received(self) -> list[dict[str, Any]]:
+        """Every event delivered so far (and forgets them)."""
+        got: list[dict[str, Any]] = []
+        while msgs := self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get("Messages", []):
+            got += [json.loads(m["Body"]) for m in msgs]
+            for m in msgs:
+                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+    def close(self) -> None:
+        self._mock.stop()
+
+
+def event_rows(events: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for e in events:
+        d = e.get("detail", {})
+        what = d.get("share_invitation_id", "")[:8] + " " + str(d.get("result")) if "result" in d else d.get("status")
+        rows.append([e.get("detail-type", ""), str(d.get("account")), str(d.get("region")), str(what)])
+    return rows
+
+
 def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     """Run the whole demo; returns what it printed as data (tests read it). strict: the strict simulator."""
+    bridge = LocalEventBridge()
+    try:
+        return _run(out, strict, bridge)
+    finally:
+        bridge.close()
+
+
+def _run(out: Any, strict: bool, bridge: LocalEventBridge) -> dict[str, Any]:
     from handlers import share_event, sweep
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -93,7 +142,9 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     world = World(sim)
     seed(world)
     settings = load_settings(DEMO_POLICY)
-    comps = runtime.build(settings, wellarchitected_client=sim.client(account=RECIPIENT, config=SDK_CONFIG))
+    comps = runtime.build(
+        settings, wellarchitected_client=sim.client(account=RECIPIENT, config=SDK_CONFIG), events_client=bridge.events
+    )
     headers = ["invitation", "sharer", "type", "resource", "permission", "action", "reason", "result"]
 
     def p(text: str = "") -> None:
@@ -120,6 +171,9 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
     p()
     p("   metrics: " + json.dumps(sweep_capture.metrics(), sort_keys=True))
     p("   summary: " + json.dumps({k: sweep_result[k] for k in ("accept", "reject", "ignore", "failed", "dry_run")}))
+    sweep_events = bridge.received()
+    p(f"   decision events: {json.dumps(sweep_result.get('decision_events'))}; on the bus (local EventBridge):")
+    p(table(event_rows(sweep_events), ["detail-type", "account", "region", "invitation / status"]))
     p()
 
     # A trusted sharer shares a new workload; its account forwards the CloudTrail event to us.
@@ -140,6 +194,10 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
         p(f"   warning: event claimed sharer {warning['event_account']}, the API says {warning['listed_shared_by']}")
     p()
 
+    event_events = bridge.received()
+    p(f"   decision events on the bus: {len(event_events)} ({len(event_capture.records('invitation decided'))} "
+      "decisions and one run event per handled event)")  # fmt: skip
+    p()
     p("3. Share statuses as the sharers see them (List*Shares)")
     status_rows = [[s.sharer, SHARERS[s.sharer], s.resource_type, s.name, world.status(s)] for s in world.shares]
     p(table(status_rows, ["sharer", "who", "type", "resource", "status"]))
@@ -153,6 +211,8 @@ def run(out: Any = sys.stdout, strict: bool = False) -> dict[str, Any]:
         "sweep": sweep_result,
         "sweep_records": sweep_records,
         "sweep_metrics": sweep_capture.metrics(),
+        "sweep_events": sweep_events,
+        "event_events": event_events,
         "event_results": [real_result, forged_result],
         "statuses": {s.share_id: world.status(s) for s in world.shares},
         "new_share": new_share.share_id,

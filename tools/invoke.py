@@ -5,6 +5,9 @@
 Handler, CodeUri, Timeout and Environment come from template.yaml (parameter defaults, overlaid by
 --parameter-overrides), then the env-vars file in SAM's format. AWS_ENDPOINT_URL_WELLARCHITECTED in
 your shell points the function at the simulator; without it, it calls real AWS with your credentials.
+Decision events go where AWS_ENDPOINT_URL_EVENTBRIDGE points (a local moto server, say); when the
+simulator is used and no EventBridge endpoint is set, they are turned off (DECISION_EVENT_BUS="") so that
+a local run never reaches AWS. An env-vars file that sets DECISION_EVENT_BUS decides for itself.
 Prints the function's logs, then the return value as one JSON line. Exit 1 if the function raised.
 """
 
@@ -66,6 +69,11 @@ def invoke(
     props, env = function_environment(
         function, env_vars, template_path=template_path, region=region, parameter_overrides=parameter_overrides
     )
+    own_bus = any("DECISION_EVENT_BUS" in (v or {}) for v in (env_vars or {}).values() if isinstance(v, dict))
+    local = bool(os.environ.get("AWS_ENDPOINT_URL_WELLARCHITECTED"))
+    if local and not own_bus and not os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE"):
+        env["DECISION_EVENT_BUS"] = ""
+        print("invoke: decision events off (simulator, no AWS_ENDPOINT_URL_EVENTBRIDGE)", file=sys.stderr)
     module_name, _, handler_name = str(props["Handler"]).rpartition(".")
     code_dir = (template_path.parent / str(props.get("CodeUri", "."))).resolve()
     os.environ.update(env)

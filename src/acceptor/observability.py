@@ -40,6 +40,8 @@ METRICS = {
     "ListItemsMalformed": "listed items that were not objects; skipped",
     "PolicyLoadFailures": "runs stopped because the policy document was missing, unreadable or invalid",
     "SweepsCompleted": "sweeps that listed every invitation and finished in time (the heartbeat)",
+    "DecisionEventsPublished": "decision and run events put on DECISION_EVENT_BUS",
+    "DecisionEventsFailed": "decision and run events that could not be put on DECISION_EVENT_BUS in time (alarmed)",
 }
 
 # Only what the policy decided differs between dry run and live; these carry DryRun=true in dry run.
@@ -103,6 +105,12 @@ def _emit_dry_run(name: str, value: float) -> None:
 def emit_sweep_completed() -> None:
     """The heartbeat: one completed sweep (never with DryRun, so dry-run stacks are watched too)."""
     metrics.add_metric(name="SweepsCompleted", unit=MetricUnit.Count, value=1)
+
+
+def emit_decision_events(published: int, failed: int) -> None:
+    """What one run's flush of decision events achieved (never with DryRun: delivery is not a decision)."""
+    metrics.add_metric(name="DecisionEventsPublished", unit=MetricUnit.Count, value=published)
+    metrics.add_metric(name="DecisionEventsFailed", unit=MetricUnit.Count, value=failed)
 
 
 def emit_invalid_event() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from acceptor.deadline import Deadline
+from acceptor.decision_events import DecisionEvents
 from acceptor.engine import Acceptor
 from acceptor.observability import logger
 from acceptor.policy_source import PolicySource
@@ -24,6 +25,7 @@ class Components(NamedTuple):
     settings: Settings
     acceptor: Acceptor
     policy_source: PolicySource
+    decision_events: DecisionEvents | None = None  # None: DECISION_EVENT_BUS is empty
 
 
 _cached: Components | None = None
@@ -39,6 +41,7 @@ def build(
     sts_client: Any = None,
     ssm_client: Any = None,
     s3_client: Any = None,
+    events_client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given.
@@ -56,6 +59,11 @@ def build(
         from acceptor.notifications import SnsNotifier
 
         notifier = SnsNotifier(settings.notification_topic_arn, log=logger)
+    events = None
+    if settings.decision_event_bus:
+        # The account is known from each invocation's context; the region from the runtime.
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        events = DecisionEvents(settings.decision_event_bus, region=region, client=events_client, log=logger)
     clients = Clients(wellarchitected_client, wellarchitected_factory)
     clients.fitting(float("inf"))  # the usual client, built with the container rather than on first use
     acceptor = Acceptor(
@@ -63,6 +71,7 @@ def build(
         ancestry=ancestry,
         log=logger,
         notifier=notifier,
+        sinks=(events.decision,) if events else (),
         max_workers=settings.max_workers,
         sleep=sleep,
     )
@@ -77,7 +86,7 @@ def build(
         s3_region=settings.policy_s3_region,
         s3_client=s3_client,
     )
-    return Components(settings, acceptor, source)
+    return Components(settings, acceptor, source, events)
 
 
 def components(env: Mapping[str, str] | None = None) -> Components:

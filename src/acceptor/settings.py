@@ -33,6 +33,10 @@ _POLICY_FILE = r"(?:[A-Za-z0-9_.-]{1,128}/){0,8}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,12
 _DOCUMENT_SOURCES = ("POLICY_PARAMETER", "POLICY_FILE", "POLICY_S3_URI")
 # The variables a policy document replaces; they must be left at their defaults when one is set.
 _DOCUMENT_REPLACES = {name: field for name, field in VARIABLE_FIELDS.items() if name != "DRY_RUN"}
+# An event bus by name (this account and region) or by ARN. "default" is the account's default bus.
+_EVENT_BUS_NAME = r"[A-Za-z0-9._/-]{1,256}"
+_EVENT_BUS = rf"{_EVENT_BUS_NAME}|arn:{_PARTITION}:events:{_REGION}:[0-9]{{12}}:event-bus/{_EVENT_BUS_NAME}"
+DEFAULT_EVENT_BUS = "default"
 _INTEGER = r"-?[0-9]{1,15}"
 _DECIMAL = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
 
@@ -58,6 +62,7 @@ class Settings(NamedTuple):
     policy_cache_seconds: float = 300.0
     policy_s3_uri: str | None = None  # the policy document is this S3 object (s3://bucket/key[?versionId=...])
     policy_s3_region: str | None = None  # the bucket's region, when not the function's own
+    decision_event_bus: str | None = None  # decision and run events go to this bus; None: no events
 
 
 def _number(
@@ -122,6 +127,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if s3_region and not env.get("POLICY_S3_URI", "").strip(ASCII_SPACE):
         problems.append(f"POLICY_S3_REGION: {s3_region!r} set, but POLICY_S3_URI is empty: it is the bucket's region")
     cache = _number(env, "POLICY_CACHE_SECONDS", 300.0, 0, 3600, problems)
+    # Unset: the default bus. Set but empty: no decision events.
+    bus = (
+        _arn(env, "DECISION_EVENT_BUS", _EVENT_BUS, "an event bus name or ARN", problems)
+        if "DECISION_EVENT_BUS" in env
+        else DEFAULT_EVENT_BUS
+    )
     sources = [n for n in _DOCUMENT_SOURCES if env.get(n, "").strip(ASCII_SPACE)]
     if len(sources) > 1:
         problems.append(
@@ -153,6 +164,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         policy_cache_seconds=cache,
         policy_s3_uri=s3_uri,
         policy_s3_region=s3_region,
+        decision_event_bus=bus,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from acceptor import runtime
+from acceptor.deadline import Deadline
 from acceptor.events import InvalidEvent
-from acceptor.observability import emit_invalid_event, emit_policy_load_failure, logger
+from acceptor.observability import emit_decision_events, emit_invalid_event, emit_policy_load_failure, logger
 from acceptor.outcomes import Summary
 from acceptor.policy_source import PolicyUnavailable
 from acceptor.settings import ConfigurationError
@@ -53,3 +54,24 @@ def run_status(summary: Summary) -> str:
     if summary.failed:
         return "failed"
     return "ok" if summary.complete else "incomplete"
+
+
+def start_events(components: runtime.Components, context: Any) -> None:
+    """Name this run's account on its decision events (from the invoked function's ARN)."""
+    if components.decision_events is not None:
+        components.decision_events.account = runtime.own_account(context)
+
+
+def publish_run(
+    components: runtime.Components, function: str, summary: Summary, deadline: Deadline
+) -> dict[str, Any] | None:
+    """After the run: its summary event, then every buffered event sent within the deadline, counted.
+
+    Never raises and never changes the summary's decisions; None when decision events are off."""
+    events = components.decision_events
+    if events is None:
+        return None
+    events.run_finished(function, run_status(summary), summary.to_dict())
+    sent = events.flush(deadline)
+    emit_decision_events(sent.published, sent.failed)
+    return {"published": sent.published, "failed": sent.failed, "errors": sent.errors}

@@ -25,7 +25,7 @@ from acceptor.events import (
 )
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
 from acceptor.outcomes import HintStatus, Summary, Tally
-from handlers.common import invalid_event, load_components, run_policy, run_status
+from handlers.common import invalid_event, load_components, publish_run, run_policy, run_status, start_events
 from policy import Policy
 
 
@@ -52,11 +52,15 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
         return invalid_event(err)
     logger.append_keys(share_invitation_id=hint.invitation_id)
     summary = Summary(dry_run=policy.dry_run)
+    start_events(comps, context)
     try:
         comps.acceptor.handle_hints(policy, [hint], deadline, summary, attempts=comps.settings.hint_lookup_attempts)
     finally:
         emit_summary_metrics(summary)
     result = {"status": run_status(summary), "share_invitation_id": hint.invitation_id, **summary.to_dict()}
+    events = publish_run(comps, "share_event", summary, deadline)
+    if events is not None:
+        result["decision_events"] = events
     logger.info("share event handled", extra={"summary": result})
     return result
 
@@ -71,6 +75,7 @@ def _batch(
 ) -> dict[str, Any]:
     messages = parse_sqs_batch(event)
     summary = Summary(dry_run=policy.dry_run)
+    start_events(comps, context)
     hints: dict[str, ShareHint] = {}  # message id -> hint
     for message in messages:
         try:
@@ -103,6 +108,7 @@ def _batch(
         emit_summary_metrics(summary)
     retry = {mid for mid, hint in hints.items() if statuses.get(hint.invitation_id) is HintStatus.RETRY}
     response = _partial_response(event, retry, context)
+    events = publish_run(comps, "share_event", summary, deadline)
     logger.info(
         "share event batch handled",
         extra={
@@ -110,6 +116,7 @@ def _batch(
             "messages": len(messages),
             "retried_messages": sorted(retry),
             "summary": summary.to_dict(),
+            **({"decision_events": events} if events is not None else {}),
         },
     )
     return response

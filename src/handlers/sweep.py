@@ -10,7 +10,7 @@ from acceptor import runtime
 from acceptor.events import InvalidEvent, parse_sweep_event
 from acceptor.observability import emit_summary_metrics, emit_sweep_completed, logger, metrics, traced
 from acceptor.outcomes import Summary
-from handlers.common import invalid_event, load_components, run_policy, run_status
+from handlers.common import invalid_event, load_components, publish_run, run_policy, run_status, start_events
 
 
 @traced
@@ -24,12 +24,18 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
     except InvalidEvent as err:
         return invalid_event(err)
     summary = Summary(dry_run=policy.dry_run)
+    deadline = runtime.deadline(context, comps.settings)
+    start_events(comps, context)
     try:
-        comps.acceptor.sweep(policy, runtime.deadline(context, comps.settings), summary)
+        comps.acceptor.sweep(policy, deadline, summary)
     finally:
         emit_summary_metrics(summary)  # what was done is counted even if the run broke off
     if summary.complete and summary.list_error is None:
         emit_sweep_completed()
     result = {"status": run_status(summary), **summary.to_dict()}
+    # Records first, events after: the events are sent once every decision is recorded.
+    events = publish_run(comps, "sweep", summary, deadline)
+    if events is not None:
+        result["decision_events"] = events
     logger.info("sweep finished", extra={"summary": result})
     return result

@@ -241,8 +241,9 @@ def test_only_deployers_and_break_glass_change_the_acceptor_resources() -> None:
 
 def test_every_resource_the_template_names_is_protected() -> None:
     names = _template_names(PREFIX, "eu-west-1")
-    assert len(names["function"]) == 2 and len(names["role"]) == 2 and len(names["queue"]) == 3
-    assert len(names["rule"]) == 2 and len(names["alarm"]) >= 9
+    # the two function roles and the hub forwarding role; the schedule, share-event and hub rules
+    assert len(names["function"]) == 2 and len(names["role"]) == 3 and len(names["queue"]) == 3
+    assert len(names["rule"]) == 3 and len(names["alarm"]) >= 9
     policy = SCPS["stack"]
     action = {
         "function": "lambda:UpdateFunctionConfiguration",
@@ -346,9 +347,9 @@ def test_the_lookup_role_trusts_exactly_the_function_roles() -> None:
     )
     admitted = [p for p in EVERYONE if any(arn_like(x, p) for x in patterns)]
     assert admitted == ACCEPTOR_ROLES
-    for region in REGIONS:  # the names template.yaml really gives its roles
+    for region in REGIONS:  # the names template.yaml really gives its roles: the function roles only
         for name in _template_names(PREFIX, region)["role"]:
-            assert any(arn_like(x, role(name)) for x in patterns)
+            assert any(arn_like(x, role(name)) for x in patterns) == name.endswith(FUNCTION_ROLE_SUFFIXES), name
 
 
 # ------------------------------------------------------------------ the deployment's names agree
@@ -376,6 +377,9 @@ def test_the_guardrails_default_prefix_is_the_templates() -> None:
     assert load_template(ROOT / "template.yaml")["Parameters"]["RoleNamePrefix"]["Default"] == guardrails.DEFAULT_PREFIX
 
 
+FUNCTION_ROLE_SUFFIXES = ("-sweep", "-event")
+
+
 @pytest.mark.parametrize("prefix", ["a", "A_b-9", "x" * 40])
 def test_any_valid_prefix_protects_that_deployment(prefix: str) -> None:
     pattern = load_template(ROOT / "template.yaml")["Parameters"]["RoleNamePrefix"]["AllowedPattern"]
@@ -384,8 +388,10 @@ def test_any_valid_prefix_protects_that_deployment(prefix: str) -> None:
     rendered = {n: json.loads(t) for n, t in guardrails.render(settings).items()}
     for region in REGIONS:
         names = _template_names(prefix, region)
-        for name in names["role"]:
-            assert not denied(rendered["decisions"], Request("wellarchitected:UpdateShareInvitation", "*", role(name)))
+        for name in names["role"]:  # the function roles answer; the hub forwarding role may not
+            call = Request("wellarchitected:UpdateShareInvitation", "*", role(name))
+            answers = not denied(rendered["decisions"], call)
+            assert answers == name.endswith(FUNCTION_ROLE_SUFFIXES), name
         for name in names["function"]:
             arn = _arn("function", name, MEMBER, region)
             assert denied(rendered["stack"], Request("lambda:UpdateFunctionCode", arn, ADMINS[0]))

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
 PARAMS = TEMPLATE["Parameters"]
 RESOURCES = TEMPLATE["Resources"]
-ROLES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::IAM::Role"}
+# The functions' roles (the hub forwarding role reads no policy)
+ROLES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::IAM::Role" and k != "HubForwardingRole"}
 CENTRAL_PATH = ROOT / "templates" / "policy-parameter.yaml"
 CENTRAL = load_template(CENTRAL_PATH)
 ACCOUNT = "111111111111"

@@ -31,6 +31,7 @@ ALLOWED_ACTIONS = {
     "sns:Publish",  # only on the notification topic, only when set
     "kms:GenerateDataKey",  # only on the topic's key, only through SNS, only when set
     "kms:Decrypt",
+    "events:PutEvents",  # only on DecisionEventBus, or CentralEventBusArn (tests/contract/test_template_hub.py)
     "xray:PutTraceSegments",  # only when EnableTracing=true
     "xray:PutTelemetryRecords",
     "ssm:GetParameter",  # only on PolicyParameter, only when set (tests/contract/test_policy_templates.py)

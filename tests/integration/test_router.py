@@ -31,8 +31,8 @@ from acceptor.settings import ConfigurationError
 from handlers.router import DeliveryDeferred, ParkingFailed, lambda_handler
 from router import forwarded, wiring
 from router.settings import RouterSettings
+from simulator.harness import LambdaContext as Context
 from simulator.service import share_event
-from tests.integration.conftest import Context
 from tools.cfn_template import Resolver, load_template
 
 REGION = "us-east-1"

@@ -15,7 +15,12 @@ from simulator.harness import Capture, LambdaContext
 from simulator.sharers import RECIPIENT
 
 TRUSTED, SECURITY, UNKNOWN, DENIED = "222222222222", "333333333333", "444444444444", "555555555555"
-BASE_ENV = {"ALLOWED_SOURCE_ACCOUNTS": f"{TRUSTED},{SECURITY}", "DENIED_SOURCE_ACCOUNTS": DENIED}
+# Decision events off unless a test gives an EventBridge client (tests/integration/test_decision_events_handlers.py)
+BASE_ENV = {
+    "ALLOWED_SOURCE_ACCOUNTS": f"{TRUSTED},{SECURITY}",
+    "DENIED_SOURCE_ACCOUNTS": DENIED,
+    "DECISION_EVENT_BUS": "",
+}
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "id": "sweep-event-id", "detail": {}}
 EXPECTED = {TRUSTED: "ACCEPTED", DENIED: "REJECTED", UNKNOWN: "PENDING"}  # under BASE_ENV
 
