@@ -1,10 +1,10 @@
 """The orchestration: read the invitations, decide each with the policy, act on the decision, record it.
 
 Handlers call ``Acceptor.sweep`` (every pending invitation) or ``Acceptor.handle_hints`` (the invitations
-named by a batch of share events), each with the run's policy. Both decide only on what
-``ListShareInvitations`` returned (``listing``), stay inside the invocation's ``Deadline``, and record each
-outcome the moment it is known (``recorder``), on the worker that made it: a crash, a timeout or a
-failing neighbour loses no record.
+a batch of share events names, or whose type and sharer it names), each with the run's policy. Both
+decide only on what ``ListShareInvitations`` returned (``listing``), stay inside the invocation's
+``Deadline``, and record each outcome the moment it is known (``recorder``), on the worker that made it:
+a crash, a timeout or a failing neighbour loses no record.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
-from acceptor.events import ShareHint
+from acceptor.events import Hint, ShareHint, SharerHint
 from acceptor.fanout import Threads
-from acceptor.listing import Lister
+from acceptor.listing import Listed, Lister, asked_by, sent_by
 from acceptor.organizations import ancestries_of
 from acceptor.outcomes import Outcome, Result, Summary
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
@@ -37,7 +37,7 @@ class HintStatus(StrEnum):
 
 class HintResults(NamedTuple):
     summary: Summary
-    status: dict[str, HintStatus]  # invitation id -> what became of it
+    status: dict[str, HintStatus]  # hint.key (invitation id, or TYPE/sharer) -> what became of it
 
 
 _RETRY_RESULTS = frozenset({Result.FAILED, Result.DEFERRED})
@@ -90,7 +90,7 @@ class Acceptor:
     def handle_hints(
         self,
         policy: Policy,
-        hints: Sequence[ShareHint],
+        hints: Sequence[Hint],
         deadline: Deadline | None = None,
         summary: Summary | None = None,
         *,
@@ -100,26 +100,27 @@ class Acceptor:
         """Decide the invitations a batch of share events points at, as the API lists them.
 
         One listing per resource type the batch needs (paging stops once every hinted id of that type is
-        seen); when some id is not listed yet and ``attempts`` > 1, its type is listed again after
-        ``wait_seconds``. Ids never listed are left for the sweep.
+        seen, unless a sharer hint needs the whole type); when some id, or every invitation of a hinted
+        sharer, is not listed yet and ``attempts`` > 1, its type is listed again after ``wait_seconds``.
+        Whatever is not listed is left for the sweep.
         """
         run = self._start(policy, deadline, summary)
-        wanted: dict[str, set[str]] = {}
         for hint in hints:
-            wanted.setdefault(hint.resource_type, set()).add(hint.invitation_id)
-        found = run.lister.find(wanted, attempts=attempts, wait_seconds=wait_seconds, sleep=self._sleep)
+            if isinstance(hint, SharerHint):
+                run.recorder.sharer_hint(hint)
+        ids, sharers = asked_by(hints)
+        found = run.lister.find(ids, sharers=sharers, attempts=attempts, wait_seconds=wait_seconds, sleep=self._sleep)
         for hint in hints:
-            listed = found.by_id.get(hint.invitation_id)
-            if listed is not None and hint.claimed_sharer and hint.claimed_sharer != listed.get("SharedBy"):
-                run.recorder.disagreement(hint.invitation_id, hint.claimed_sharer, listed.get("SharedBy"))
+            listed = found.by_id.get(hint.key)
+            if isinstance(hint, ShareHint) and listed and hint.claimed_sharer not in (None, listed.get("SharedBy")):
+                run.recorder.disagreement(hint.invitation_id, str(hint.claimed_sharer), listed.get("SharedBy"))
         outcomes = self._settle_all(run, list(found.by_id.values()))
         status: dict[str, HintStatus] = {}
         for hint in hints:
-            if hint.invitation_id not in status:
-                outcome = outcomes.get(hint.invitation_id)
-                status[hint.invitation_id] = _status(outcome, listing_failed=hint.resource_type in found.errors)
-                if status[hint.invitation_id] is HintStatus.NOT_FOUND:
-                    run.recorder.not_found(hint.invitation_id, hint.resource_type, hint.event_name)
+            if hint.key not in status:
+                status[hint.key] = _status(hint, found, outcomes)
+                if status[hint.key] is HintStatus.NOT_FOUND:
+                    run.recorder.not_found(hint)
         run.recorder.digest(run.deadline)
         return HintResults(run.recorder.summary, status)
 
@@ -205,11 +206,18 @@ def _decide(policy: Policy, inv: Invitation, ancestries: Mapping[str, OrgAncestr
     return evaluate(policy, inv, ancestries.get(sharer) if policy.uses_ous else None)
 
 
-def _status(outcome: Outcome | None, *, listing_failed: bool) -> HintStatus:
-    """What became of a hinted invitation: worth delivering again, decided, or not listed."""
-    if outcome is not None:
-        return HintStatus.RETRY if outcome.result in _RETRY_RESULTS else HintStatus.DECIDED
-    return HintStatus.RETRY if listing_failed else HintStatus.NOT_FOUND
+def _status(hint: Hint, found: Listed, outcomes: Mapping[str, Outcome]) -> HintStatus:
+    """What became of a hint: worth delivering again, decided, or nothing listed for it. A sharer hint
+    whose type was not listed to the end may have missed some of its invitations: worth delivering again."""
+    listing_failed = hint.resource_type in found.errors
+    if isinstance(hint, SharerHint):
+        mine = {hint.resource_type: {hint.sharer}}
+        results = [o.result for i, o in outcomes.items() if sent_by(found.by_id[i], mine)]
+    else:
+        results = [outcomes[hint.invitation_id].result] if hint.invitation_id in outcomes else []
+    if any(r in _RETRY_RESULTS for r in results) or (listing_failed and (isinstance(hint, SharerHint) or not results)):
+        return HintStatus.RETRY
+    return HintStatus.DECIDED if results else HintStatus.NOT_FOUND
 
 
 def _named(item: dict[str, Any]) -> bool:

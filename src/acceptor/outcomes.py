@@ -32,6 +32,7 @@ class Tally(StrEnum):
     MALFORMED_ITEMS = "malformed_items"  # listed items that were not objects: skipped (each counted once)
     ANSWER_LOST = "answer_lost"  # applied updates whose answer was lost (the retry found them settled)
     IGNORED_EVENTS = "ignored_events"  # share events naming no invitation of ours (failed calls, other accounts)
+    SHARE_EVENTS_BY_SHARER = "share_events_by_sharer"  # share events without a share id: type and sharer looked at
     INVALID_EVENTS = "invalid_events"
 
 
@@ -177,5 +178,6 @@ class Summary:
             "malformed_items": self.count_of(Tally.MALFORMED_ITEMS),
             "answer_lost": self.count_of(Tally.ANSWER_LOST),
             "ignored_events": self.count_of(Tally.IGNORED_EVENTS),
+            "share_events_by_sharer": self.count_of(Tally.SHARE_EVENTS_BY_SHARER),
             "invalid_events": self.count_of(Tally.INVALID_EVENTS),
         }

@@ -1,4 +1,5 @@
-"""ShareEventFunction: forwarded Create*Share events say "look now" for the invitations they name.
+"""ShareEventFunction: forwarded Create*Share events say "look now" for the invitations they name (or,
+without a share id, for their sharer's pending invitations of their resource type).
 
 Deployed behind an SQS queue, it gets batches: one listing per resource type the batch needs, one update
 per decided invitation, and per-message failures reported with Powertools' batch utility
@@ -15,7 +16,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from acceptor import runtime
 from acceptor.deadline import Deadline
 from acceptor.engine import HintStatus
-from acceptor.events import IgnoredEvent, InvalidEvent, ShareHint, is_sqs_batch, parse_share_event, parse_sqs_batch
+from acceptor.events import (
+    Hint,
+    IgnoredEvent,
+    InvalidEvent,
+    ShareHint,
+    is_sqs_batch,
+    parse_share_event,
+    parse_sqs_batch,
+)
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
 from acceptor.outcomes import Summary, Tally
 from handlers.common import invalid_event, load_components, run_policy, run_status
@@ -43,13 +52,14 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
         return {"status": "ignored", "reason": err.reason, "detail": str(err)}
     except InvalidEvent as err:
         return invalid_event(err)
-    logger.append_keys(share_invitation_id=hint.invitation_id)
+    named = _named(hint)
+    logger.append_keys(**named)
     summary = Summary(dry_run=policy.dry_run)
     try:
         comps.acceptor.handle_hints(policy, [hint], deadline, summary, attempts=comps.settings.hint_lookup_attempts)
     finally:
         emit_summary_metrics(summary)
-    result = {"status": run_status(summary), "share_invitation_id": hint.invitation_id, **summary.to_dict()}
+    result = {"status": run_status(summary), **named, **summary.to_dict()}
     logger.info("share event handled", extra={"summary": result})
     return result
 
@@ -67,7 +77,7 @@ def _batch(
     except InvalidEvent as err:  # a record without a message id: SQS cannot be told which one to retry
         return invalid_event(err)
     summary = Summary(dry_run=policy.dry_run)
-    hints: dict[str, ShareHint] = {}  # message id -> hint
+    hints: dict[str, Hint] = {}  # message id -> hint
     for message in messages:
         try:
             if message.error is not None:
@@ -96,7 +106,7 @@ def _batch(
             statuses = results.status
     finally:
         emit_summary_metrics(summary)
-    retry = {mid for mid, hint in hints.items() if statuses.get(hint.invitation_id) is HintStatus.RETRY}
+    retry = {mid for mid, hint in hints.items() if statuses.get(hint.key) is HintStatus.RETRY}
     response = _partial_response(event, retry, context)
     logger.info(
         "share event batch handled",
@@ -120,6 +130,13 @@ def _partial_response(event: dict[str, Any], retry: set[str], context: Any) -> d
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(process_partial_response(event, record_handler, processor, context))
+
+
+def _named(hint: Hint) -> dict[str, str]:
+    """What a single event's log keys and answer name: its invitation, or its resource type and sharer."""
+    if isinstance(hint, ShareHint):
+        return {"share_invitation_id": hint.invitation_id}
+    return {"resource_type": hint.resource_type, "shared_by": hint.sharer}
 
 
 def _ignored(err: IgnoredEvent, **fields: Any) -> None:
