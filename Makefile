@@ -28,7 +28,8 @@ REGION            ?=
 ALLOW_SKIP_BUILD ?=
 MODULE ?=
 # `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
-MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py)
+MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py \
+    src/acceptor/outcomes.py src/acceptor/listing.py src/acceptor/recorder.py src/acceptor/fanout.py)
 MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
 .PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy build validate bench mutation \
@@ -105,7 +106,7 @@ validate: sam-venv venv ## sam validate --lint and cfn-lint on every template
 bench: venv ## Benchmarks: cold start, sweeps, a burst of share events, policy speed (prints ratios against targets)
 	$(PY) -m bench
 
-mutation: venv ## Mutation testing (mutmut) of src/policy, events.py and engine.py, then scores; MODULE=src/policy for one. Slow
+mutation: venv ## Mutation testing (mutmut) of src/policy, events.py and the engine's stages, then scores; MODULE=src/policy for one. Slow
 	$(VENV)/bin/mutmut run $(MUTANT_GLOBS)
 	$(PY) -m tools.mutation_report $(MUTATION_MODULES)
 

@@ -16,8 +16,9 @@ import time
 from collections import deque
 from typing import Any
 
-from acceptor.engine import Acceptor, HintStatus
+from acceptor.engine import Acceptor
 from acceptor.events import parse_share_event
+from acceptor.outcomes import HintStatus
 from acceptor.recorder import NULL_LOG
 from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, ShareInvitations
 from bench.sweep import ERROR_RATE, LATENCY_S, RECIPIENT, THROTTLE_RPS, sharers

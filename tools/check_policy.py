@@ -45,7 +45,8 @@ from policy import (
     load_document,
     policy_warnings,
 )
-from tools.lambda_env import function_environment, read_env_vars_file
+from policy.bounded import load_json
+from tools.lambda_env import ENV_VARS_DEPTH, function_environment, read_env_vars_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024  # what policy.load_document accepts
@@ -143,8 +144,8 @@ def load_env_vars(path: str | None, function: str = "SweepFunction", *, ssm_clie
 def _looks_like_env_vars(text: str) -> bool:
     """An env-vars file is a JSON object of objects keyed by "Parameters" or a function's logical id."""
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = load_json(text, ENV_VARS_DEPTH)
+    except ValueError:  # TooDeep too: then it is read, and refused, as a policy document
         return False
     return (
         isinstance(data, dict)

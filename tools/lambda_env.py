@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from policy.bounded import load_json
 from tools.cfn_template import Resolver, function_properties, load_template
 
+ENV_VARS_DEPTH = 8  # {"Parameters": {"NAME": "value"}} nests two levels
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 
@@ -16,8 +17,8 @@ def read_env_vars_file(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+        data = load_json(Path(path).read_text(encoding="utf-8"), ENV_VARS_DEPTH)
+    except (OSError, ValueError) as err:
         raise ValueError(f"cannot read env-vars file {path}: {err}") from err
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ValueError(f'{path}: expected {{"Parameters": {{...}}, "<FunctionId>": {{...}}}}')

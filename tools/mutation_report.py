@@ -13,7 +13,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-MODULES = ("src/policy", "src/acceptor/events.py", "src/acceptor/engine.py")
+MODULES = (
+    "src/policy",
+    "src/acceptor/events.py",
+    "src/acceptor/engine.py",
+    "src/acceptor/outcomes.py",
+    "src/acceptor/listing.py",
+    "src/acceptor/recorder.py",
+    "src/acceptor/fanout.py",
+)
 KILLED = {1, 3, 36, 24, -24, 152, 255}  # mutmut's exit codes for killed and timed out
 SURVIVED = {0}
 NOT_CHECKED = {None}

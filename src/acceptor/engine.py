@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
 from acceptor.events import Hint, ShareHint, SharerHint
 from acceptor.fanout import Threads
-from acceptor.listing import Listed, Lister, asked_by, sent_by
+from acceptor.listing import Lister, asked_by
 from acceptor.organizations import ancestries_of
-from acceptor.outcomes import Outcome, Result, Summary
+from acceptor.outcomes import HintResults, HintStatus, Outcome, Result, Summary, hint_status
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
 from acceptor.wellarchitected import ShareInvitations, UpdateStatus
 from policy import Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate
@@ -29,18 +28,6 @@ class AncestryLookup(Protocol):
     def lookup(self, account_id: str, deadline: Deadline | None = None) -> OrgAncestry: ...
 
 
-class HintStatus(StrEnum):
-    DECIDED = "decided"  # an outcome other than failed/deferred: nothing to retry
-    NOT_FOUND = "not_found"  # listed types did not hold it: left for the sweep
-    RETRY = "retry"  # listing or update failed, or out of time: worth delivering again
-
-
-class HintResults(NamedTuple):
-    summary: Summary
-    status: dict[str, HintStatus]  # hint.key (invitation id, or TYPE/sharer) -> what became of it
-
-
-_RETRY_RESULTS = frozenset({Result.FAILED, Result.DEFERRED})
 _APPLIED = {Action.ACCEPT: Result.ACCEPTED, Action.REJECT: Result.REJECTED}
 
 
@@ -118,7 +105,9 @@ class Acceptor:
         status: dict[str, HintStatus] = {}
         for hint in hints:
             if hint.key not in status:
-                status[hint.key] = _status(hint, found, outcomes)
+                mine = [outcomes[i] for i in found.ids_for(hint) if i in outcomes]
+                failed = hint.resource_type in found.errors
+                status[hint.key] = hint_status(mine, listing_failed=failed, whole_type=isinstance(hint, SharerHint))
                 if status[hint.key] is HintStatus.NOT_FOUND:
                     run.recorder.not_found(hint)
         run.recorder.digest(run.deadline)
@@ -204,20 +193,6 @@ def _decide(policy: Policy, inv: Invitation, ancestries: Mapping[str, OrgAncestr
     """The policy's decision for one invitation (pure)."""
     sharer = inv.shared_by if isinstance(inv.shared_by, str) else ""
     return evaluate(policy, inv, ancestries.get(sharer) if policy.uses_ous else None)
-
-
-def _status(hint: Hint, found: Listed, outcomes: Mapping[str, Outcome]) -> HintStatus:
-    """What became of a hint: worth delivering again, decided, or nothing listed for it. A sharer hint
-    whose type was not listed to the end may have missed some of its invitations: worth delivering again."""
-    listing_failed = hint.resource_type in found.errors
-    if isinstance(hint, SharerHint):
-        mine = {hint.resource_type: {hint.sharer}}
-        results = [o.result for i, o in outcomes.items() if sent_by(found.by_id[i], mine)]
-    else:
-        results = [outcomes[hint.invitation_id].result] if hint.invitation_id in outcomes else []
-    if any(r in _RETRY_RESULTS for r in results) or (listing_failed and (isinstance(hint, SharerHint) or not results)):
-        return HintStatus.RETRY
-    return HintStatus.DECIDED if results else HintStatus.NOT_FOUND
 
 
 def _named(item: dict[str, Any]) -> bool:

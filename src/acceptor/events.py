@@ -20,9 +20,11 @@ import json
 from typing import Any, NamedTuple
 
 from policy import RESOURCE_TYPES
+from policy.bounded import TooDeep, deeper_than, load_json
 from policy.identifiers import ORGANIZATION_ID, OU_ID, is_account_id, is_invitation_id, principal_account
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's largest event
+MAX_EVENT_DEPTH = 32  # a CloudTrail share event nests about 6 levels
 SHARE_EVENT_NAMES = {f"Create{rtype.title()}Share": rtype for rtype in RESOURCE_TYPES}  # CreateWorkloadShare...
 
 
@@ -77,12 +79,19 @@ Hint = ShareHint | SharerHint
 
 
 def _check_size(event: Any) -> None:
+    """InvalidEvent for an event that is not JSON data, is larger than EventBridge's largest, or nests
+    deeper than any share event."""
+    too_deep = InvalidEvent("too_deep", f"event {TooDeep(MAX_EVENT_DEPTH)}")
     try:
         size = len(json.dumps(event, default=str))
+    except RecursionError:
+        raise too_deep from None
     except (TypeError, ValueError) as err:
         raise InvalidEvent("unserializable", f"event is not JSON data: {err}") from err
     if size > MAX_EVENT_BYTES:
         raise InvalidEvent("oversized", f"event is {size} bytes, more than {MAX_EVENT_BYTES}")
+    if deeper_than(event, MAX_EVENT_DEPTH):
+        raise too_deep
 
 
 def parse_sweep_event(event: Any) -> str | None:
@@ -199,9 +208,10 @@ def _check_recipient(request: Any, event_name: str, own_account: str | None) -> 
 
 
 class SqsMessage(NamedTuple):
-    """One SQS record: its message id and the EventBridge event in its body (or why it has none)."""
+    """One SQS record: its message id (None when it has no usable one) and the EventBridge event in its
+    body, or why it has none."""
 
-    message_id: str
+    message_id: str | None
     event: Any
     error: InvalidEvent | None = None
 
@@ -210,14 +220,23 @@ def is_sqs_batch(event: Any) -> bool:
     return isinstance(event, dict) and isinstance(event.get("Records"), list)
 
 
+def message_id_of(record: Any) -> str | None:
+    """An SQS record's message id; None when it has no usable one."""
+    message_id = record.get("messageId") if isinstance(record, dict) else None
+    return message_id if isinstance(message_id, str) and message_id else None
+
+
 def parse_sqs_batch(event: dict[str, Any]) -> list[SqsMessage]:
-    """The messages of an SQS batch, each with its decoded body. Raises InvalidEvent only for a record
-    without a message id (SQS could not be told which one failed)."""
+    """The messages of an SQS batch, each with its decoded body or why it has none. A record without a
+    message id is one such message (its id None): SQS cannot be told to deliver it again, and the other
+    messages are handled all the same."""
     messages = []
     for index, record in enumerate(event["Records"]):
-        message_id = record.get("messageId") if isinstance(record, dict) else None
-        if not isinstance(message_id, str) or not message_id:
-            raise InvalidEvent("missing_message_id", f"SQS record {index} has no messageId")
+        message_id = message_id_of(record)
+        if message_id is None:
+            error = InvalidEvent("missing_message_id", f"SQS record {index} has no messageId")
+            messages.append(SqsMessage(None, None, error))
+            continue
         if record.get("eventSource") != "aws:sqs":
             error = InvalidEvent("not_sqs", f"record {message_id}: eventSource is {record.get('eventSource')!r}")
             messages.append(SqsMessage(message_id, None, error))
@@ -228,7 +247,7 @@ def parse_sqs_batch(event: dict[str, Any]) -> list[SqsMessage]:
                 raise ValueError(f"body is a {type(body).__name__}, not a string")
             if len(body) > MAX_EVENT_BYTES:
                 raise ValueError(f"body is {len(body)} bytes, more than {MAX_EVENT_BYTES}")
-            messages.append(SqsMessage(message_id, json.loads(body)))
+            messages.append(SqsMessage(message_id, load_json(body, MAX_EVENT_DEPTH)))
         except ValueError as err:
             messages.append(SqsMessage(message_id, None, InvalidEvent("malformed_body", f"record {message_id}: {err}")))
     return messages

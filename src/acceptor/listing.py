@@ -56,6 +56,13 @@ class Listed(NamedTuple):
     def items(self) -> list[dict[str, Any]]:
         return [*self.by_id.values(), *self.unnamed]
 
+    def ids_for(self, hint: Hint) -> list[str]:
+        """The listed invitations a hint covers: its id, or every one of its type from its sharer."""
+        if isinstance(hint, SharerHint):
+            mine = {hint.resource_type: {hint.sharer}}
+            return [i for i, item in self.by_id.items() if sent_by(item, mine)]
+        return [hint.invitation_id] if hint.invitation_id in self.by_id else []
+
 
 class Lister:
     """One run's reading of ``ListShareInvitations``, inside the run's ``Deadline``. Thread-safe.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple, overload
 
@@ -81,6 +82,26 @@ class Outcome(NamedTuple):
         if self.answer_lost:
             record["answer_lost"] = True
         return record
+
+
+class HintStatus(StrEnum):
+    """What became of an invitation a share event named."""
+
+    DECIDED = "decided"  # an outcome other than failed/deferred: nothing to retry
+    NOT_FOUND = "not_found"  # listed types did not hold it: left for the sweep
+    RETRY = "retry"  # listing or update failed, or out of time: worth delivering again
+
+
+_RETRY_RESULTS = frozenset({Result.FAILED, Result.DEFERRED})
+
+
+def hint_status(outcomes: Sequence[Outcome], *, listing_failed: bool, whole_type: bool = False) -> HintStatus:
+    """What became of a hint, from the outcomes of the invitations it covers: worth delivering again (one
+    failed or was deferred, or its type's listing failed before any was seen, or at all when the hint
+    needs the ``whole_type``, as a sharer hint does), decided, or nothing listed for it."""
+    if any(o.result in _RETRY_RESULTS for o in outcomes) or (listing_failed and (whole_type or not outcomes)):
+        return HintStatus.RETRY
+    return HintStatus.DECIDED if outcomes else HintStatus.NOT_FOUND
 
 
 def text(value: Any) -> str | None:
@@ -181,3 +202,8 @@ class Summary:
             "share_events_by_sharer": self.count_of(Tally.SHARE_EVENTS_BY_SHARER),
             "invalid_events": self.count_of(Tally.INVALID_EVENTS),
         }
+
+
+class HintResults(NamedTuple):
+    summary: Summary
+    status: dict[str, HintStatus]  # hint.key (invitation id, or TYPE/sharer) -> what became of it

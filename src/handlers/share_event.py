@@ -15,18 +15,18 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
 from acceptor.deadline import Deadline
-from acceptor.engine import HintStatus
 from acceptor.events import (
     Hint,
     IgnoredEvent,
     InvalidEvent,
     ShareHint,
     is_sqs_batch,
+    message_id_of,
     parse_share_event,
     parse_sqs_batch,
 )
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
-from acceptor.outcomes import Summary, Tally
+from acceptor.outcomes import HintStatus, Summary, Tally
 from handlers.common import invalid_event, load_components, run_policy, run_status
 from policy import Policy
 
@@ -72,16 +72,14 @@ def _batch(
     own_account: str | None,
     deadline: Deadline,
 ) -> dict[str, Any]:
-    try:
-        messages = parse_sqs_batch(event)
-    except InvalidEvent as err:  # a record without a message id: SQS cannot be told which one to retry
-        return invalid_event(err)
+    messages = parse_sqs_batch(event)
     summary = Summary(dry_run=policy.dry_run)
     hints: dict[str, Hint] = {}  # message id -> hint
     for message in messages:
         try:
             if message.error is not None:
                 raise message.error
+            assert message.message_id is not None  # a message without one has an error
             hints[message.message_id] = parse_share_event(message.event, own_account)
         except IgnoredEvent as err:
             summary.tally(Tally.IGNORED_EVENTS)
@@ -121,7 +119,8 @@ def _batch(
 
 
 def _partial_response(event: dict[str, Any], retry: set[str], context: Any) -> dict[str, Any]:
-    """The batch-item-failures answer SQS expects, built by Powertools' batch utility."""
+    """The batch-item-failures answer SQS expects, built by Powertools' batch utility, over the records
+    that have a message id (one without cannot be named, and is not SQS's to deliver again)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     def record_handler(record: Any) -> None:
@@ -129,7 +128,8 @@ def _partial_response(event: dict[str, Any], retry: set[str], context: Any) -> d
             raise RetryLater(record.message_id)
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event, record_handler, processor, context))
+    named = {**event, "Records": [r for r in event["Records"] if message_id_of(r) is not None]}
+    return dict(process_partial_response(named, record_handler, processor, context))
 
 
 def _named(hint: Hint) -> dict[str, str]:

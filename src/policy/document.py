@@ -14,10 +14,10 @@ the two in agreement.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, NamedTuple
 
+from policy.bounded import TooDeep, deeper_than, load_json
 from policy.identifiers import ACCOUNT_ID, OU_OR_ROOT_ID
 from policy.model import PERMISSION_TYPES, RESOURCE_TYPES, Action, NonMatchingAction, Policy, Rule, make_rule, shown
 
@@ -25,6 +25,7 @@ VERSION = 1
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_RULES = 1000
 MAX_NAME_PATTERNS = 100
+MAX_DEPTH = 16  # a valid document nests 5 levels: $ > rules > rule > sharers > accounts
 RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ROOT_MEMBERS = ("version", "description", "non_matching_action", "dry_run", "rules")
 _RULE_MEMBERS = ("id", "description", "action", "sharers", "resource_types", "permission_types", "resource_names")
@@ -62,24 +63,61 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_text(text: str, source: str = "document") -> Any:
-    """The document's data: JSON, or YAML when it is not JSON. Raises PolicyDocumentError."""
+    """The document's data: JSON, or YAML when it is not JSON. Raises PolicyDocumentError.
+
+    Bounded: at most MAX_DOCUMENT_BYTES and MAX_DEPTH levels of nesting. A key that appears twice in one
+    object is refused in both forms (the last would silently win, and could drop a deny rule). A leading
+    byte-order mark is dropped, so a JSON document that starts with one is still read (and checked) as JSON.
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise PolicyDocumentError([DocIssue("$", f"is larger than {MAX_DOCUMENT_BYTES} bytes")], source)
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise PolicyDocumentError([DocIssue("$", "the document is empty")], source)
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return load_json(text, MAX_DEPTH, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as err:
         raise PolicyDocumentError([DocIssue("$", f"member {str(err)!r} appears twice")], source) from err
+    except TooDeep as err:
+        raise PolicyDocumentError([DocIssue("$", str(err))], source) from err
     except ValueError as json_error:
         if text.lstrip().startswith(("{", "[")):
             raise PolicyDocumentError([DocIssue("$", f"is not valid JSON: {json_error}")], source) from json_error
+    return _parse_yaml(text, source)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
     import yaml  # only for YAML documents: not needed at cold start
 
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """The safe loader, refusing a key written twice in one mapping."""
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    again = key in seen
+                except TypeError:
+                    continue  # an unhashable key: the safe loader refuses it
+                if again:
+                    raise _DuplicateKey(f"{key!r} (line {key_node.start_mark.line + 1})")
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
     try:
-        return yaml.safe_load(text)
+        data = yaml.load(text, Loader=UniqueKeyLoader)
+    except RecursionError:
+        raise PolicyDocumentError([DocIssue("$", str(TooDeep(MAX_DEPTH)))], source) from None
+    except _DuplicateKey as err:
+        raise PolicyDocumentError([DocIssue("$", f"key {err} appears twice")], source) from err
     except yaml.YAMLError as err:
         raise PolicyDocumentError([DocIssue("$", f"is neither valid JSON nor valid YAML: {err}")], source) from err
+    if deeper_than(data, MAX_DEPTH):
+        raise PolicyDocumentError([DocIssue("$", str(TooDeep(MAX_DEPTH)))], source)
+    return data
 
 
 def load_document(text: str, *, source: str = "document") -> Policy:
@@ -121,15 +159,15 @@ def policy_from_data(data: Any, *, source: str = "document") -> Policy:
         ids: dict[str, int] = {}
         for position, raw in enumerate(raw_rules):
             rule = _rule(raw, position, f"$.rules[{position}]", issues)
-            if rule is None:
-                continue
-            if rule.id is not None:
-                if rule.id in ids:
+            rule_id = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(rule_id, str) and RULE_ID.fullmatch(rule_id):  # checked even when the rule has errors
+                if rule_id in ids:
                     issues.append(
-                        DocIssue(f"$.rules[{position}].id", f"{rule.id!r} is also the id of rule {ids[rule.id]}")
+                        DocIssue(f"$.rules[{position}].id", f"{rule_id!r} is also the id of rule {ids[rule_id]}")
                     )
-                ids.setdefault(rule.id, position)
-            rules.append(rule)
+                ids.setdefault(rule_id, position)
+            if rule is not None:
+                rules.append(rule)
     if issues:
         raise PolicyDocumentError(issues, source)
     return Policy(tuple(rules), non_matching, dry_run, None, source)

@@ -144,6 +144,8 @@ def _permission(invitation: Invitation) -> tuple[str | None, Decision | None]:
         wrong = _wrong_type(invitation, "PermissionType")
         if wrong is not None:
             return None, wrong
+        if invitation.resource_type == "WORKLOAD":  # a workload is always shared with a permission
+            return None, _ignore(Reason.MISSING_INPUT, "PermissionType", "workload invitation names no permission")
         return "READONLY", None  # lenses, profiles and templates are shared without a permission
     if not isinstance(permission, str):
         return None, _not_a_string("PermissionType", permission)

@@ -634,3 +634,38 @@ def test_no_region_is_named_before_anything_is_called(document: Path, monkeypatc
     code, out, err = _run(["--policy", str(document), "--what-if"])
     assert code == 2 and out == ""
     assert "cannot create a Well-Architected client" in err and "region" in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000 + "]" * 100_000, "rules: " + "[" * 5_000 + "]" * 5_000],
+    ids=["json", "yaml"],
+)
+def test_a_document_nested_too_deep_is_invalid_not_a_traceback(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(content)
+    code, out, err = _run(["--policy", str(path)])
+    assert (code, out) == (1, "")
+    assert err == f"invalid policy document {path}:\n  - $: is nested more than 16 levels deep\n"
+    deployed = tmp_path / "deployed.json"
+    deployed.write_text(content)
+    code, _, err = _run(["--policy", str(path), "--what-if", "--deployed", str(deployed)])
+    assert code == 1 and "Traceback" not in err
+
+
+def test_a_duplicate_rule_id_is_reported_with_the_rules_other_errors(tmp_path: Path) -> None:
+    rule = {"id": "platform", "action": "ACCEPT", "sharers": {"accounts": ["222222222222"]}}
+    broken = {"id": "platform", "action": "ALLOW", "sharers": {"accounts": ["222222222222"]}}
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps({"version": 1, "rules": [rule, broken]}))
+    code, _, err = _run(["--policy", str(path)])
+    assert code == 1
+    assert "  - $.rules[1].action: 'ALLOW' is not ACCEPT or REJECT" in err
+    assert "  - $.rules[1].id: 'platform' is also the id of rule 0" in err
+
+
+def test_a_yaml_document_with_a_key_twice_is_invalid(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text("version: 1\nrules:\n  - {action: REJECT, sharers: {accounts: ['555555555555']}}\nrules: []\n")
+    code, _, err = _run(["--policy", str(path)])
+    assert code == 1 and "  - $: key 'rules' (line 4) appears twice" in err

@@ -125,6 +125,8 @@ def test_a_changed_parameter_applies_at_the_next_run_without_a_cache(sim: Simula
         ("{not json", "not valid JSON"),
         (json.dumps({**DOCUMENT, "version": 9}), "$.version"),
         (json.dumps({"version": 1, "rules": [{"action": "ACCEPT", "sharers": {"ous": ["r-ab12"]}}]}), "ORGANIZATIONS"),
+        ("[" * 2_000 + "]" * 2_000, "$: is nested more than 16 levels deep"),
+        ("rules: " + "[" * 1_500 + "]" * 1_500, "$: is nested more than 16 levels deep"),  # YAML
     ],
 )
 @pytest.mark.parametrize("handler", [sweep.lambda_handler, share_event.lambda_handler])

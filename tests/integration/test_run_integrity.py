@@ -184,13 +184,14 @@ def test_a_worker_that_raises_fails_its_invitation_and_the_others_continue(sim: 
 
     def update(real: Callable[..., Any], params: dict[str, Any]) -> Any:
         if params["ShareInvitationId"] == odd:
-            raise KeyError("ShareInvitation")  # a malformed answer the adapter does not expect
+            raise KeyError("ShareInvitation")  # what botocore raises for an answer it cannot read
         return real(**params)
 
     client = Lying(sim.client(account=RECIPIENT), update=update)
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim, {"MAX_WORKERS": "4"}, client=client))
     results = {r["share_invitation_id"]: r for r in run.decisions}
-    assert results[odd]["result"] == "failed" and results[odd]["error_code"] == "KeyError"
+    assert results[odd]["result"] == "failed" and results[odd]["error_code"] == "MalformedResponse"
+    assert results[odd]["error_message"].endswith("answered something unreadable: KeyError: 'ShareInvitation'")
     assert all(world.status(s) == "ACCEPTED" for s in shares if s.share_id != odd)
     assert all(results[s.share_id]["result"] == "accepted" for s in shares if s.share_id != odd)
     assert run.metrics["InvitationsAccepted"] == 3 and run.metrics["DecisionFailures"] == 1

@@ -151,6 +151,49 @@ def test_the_sample_batch_decides_every_type_on_the_example_world() -> None:
     assert run.metrics["ShareEventsIgnored"] == 1  # the failed call in the sample
 
 
+def test_a_record_without_a_message_id_fails_alone(sim: Simulator, world: World) -> None:
+    # Given a batch whose first record has no messageId, next to a valid message and one that must come back
+    workload = world.workload(TRUSTED, "payments-api", "READONLY")
+    lens = world.lens(TRUSTED, "platform-lens")
+    batch = sqs_batch([sim.events[0], sim.events[1], sim.events[0]])
+    del batch["Records"][2]["messageId"]
+    real = sim.client(account=RECIPIENT)
+
+    class LensUpdatesDown:
+        meta = real.meta
+
+        def list_share_invitations(self, **params: Any) -> Any:
+            return real.list_share_invitations(**params)
+
+        def update_share_invitation(self, **params: Any) -> Any:
+            if params["ShareInvitationId"] == lens.share_id:
+                raise ClientError(
+                    {"Error": {"Code": "AccessDeniedException"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "U"
+                )
+            return real.update_share_invitation(**params)
+
+    # When the batch is handled
+    run = invoke(share_event.lambda_handler, batch, components(sim, client=LensUpdatesDown()))
+    # Then the valid messages are decided, the one to retry is named, and the record without an id is only
+    # counted as invalid (it cannot be named to SQS): the batch is not one invalid event
+    assert run.result == {"batchItemFailures": [{"itemIdentifier": "m-0001"}]}
+    assert world.status(workload) == "ACCEPTED" and world.status(lens) == "PENDING"
+    assert run.metrics["InvalidEvents"] == 1 and run.metrics["DecisionFailures"] == 1
+    [invalid] = run.logs("invalid event; nothing changed")
+    assert invalid["invalid_reason"] == "missing_message_id" and invalid.get("message_id") is None
+    assert invalid["error"] == "SQS record 2 has no messageId"
+    assert run.logs("share event batch handled")[0]["retried_messages"] == ["m-0001"]
+
+
+def test_a_message_nested_too_deep_fails_alone(sim: Simulator, world: World) -> None:
+    share = world.workload(TRUSTED, "payments-api", "READONLY")
+    batch = sqs_batch(["[" * 100_000 + "]" * 100_000, sim.events[-1]])
+    run = invoke(share_event.lambda_handler, batch, components(sim))
+    assert run.result == {"batchItemFailures": []} and world.status(share) == "ACCEPTED"
+    [invalid] = run.logs("invalid event; nothing changed")
+    assert invalid["message_id"] == "m-0000" and "nested more than" in invalid["error"]
+
+
 # -- share events without a share id: a hint for their resource type and sharer ----------------------------
 
 
@@ -197,9 +240,7 @@ def test_a_share_event_without_a_share_id_decides_that_sharers_invitations_of_it
     assert run.logs("share event batch handled")[0]["summary"]["share_events_by_sharer"] == 1
 
 
-def test_a_share_event_without_a_share_id_invoked_alone_names_its_type_and_sharer(
-    sim: Simulator, world: World
-) -> None:
+def test_a_share_event_without_a_share_id_invoked_alone_names_its_type_and_sharer(sim: Simulator, world: World) -> None:
     mine = [world.lens(TRUSTED, "platform-lens"), world.lens(TRUSTED, "security-lens")]
     theirs = world.lens(SECURITY, "data-lens")
     run = invoke(share_event.lambda_handler, _without_share_id(sim, mine[0].share_id), components(sim))

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from acceptor.deadline import Deadline
-from acceptor.engine import Acceptor, HintStatus
+from acceptor.engine import Acceptor
 from acceptor.events import ShareHint, SharerHint
-from acceptor.outcomes import Outcome, Result, Summary, Tally, text
+from acceptor.outcomes import HintStatus, Outcome, Result, Summary, Tally, text
 from acceptor.recorder import NULL_LOG
 from acceptor.wellarchitected import (
     OUT_OF_TIME,

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 
 from acceptor.events import (
     MAX_EVENT_BYTES,
+    MAX_EVENT_DEPTH,
     IgnoredEvent,
     InvalidEvent,
     ShareHint,
     SharerHint,
     is_sqs_batch,
+    message_id_of,
     parse_share_event,
     parse_sqs_batch,
     parse_sweep_event,
@@ -189,9 +191,9 @@ def test_bad_sqs_records_are_flagged_one_by_one() -> None:
         "not_sqs",
         "malformed_body",
     ]
-    with pytest.raises(InvalidEvent) as err:
-        parse_sqs_batch({"Records": [good, {"eventSource": "aws:sqs", "body": "{}"}]})
-    assert err.value.reason == "missing_message_id" and "1" in str(err.value)
+    without_id = parse_sqs_batch({"Records": [good, {"eventSource": "aws:sqs", "body": "{}"}]})
+    assert without_id[0].error is None and without_id[1].message_id is None
+    assert without_id[1].error is not None and without_id[1].error.reason == "missing_message_id"
 
 
 def test_oversized_events_are_rejected() -> None:
@@ -366,11 +368,45 @@ def test_a_recipient_of_unknown_shape_is_left_to_the_api(shared_with: str) -> No
 
 
 @pytest.mark.parametrize("record", [["messageId", "m1"], "m1", {"messageId": ""}, {"messageId": 7}])
-def test_an_sqs_record_without_a_usable_message_id_fails_the_batch(record: Any) -> None:
-    with pytest.raises(InvalidEvent) as err:
-        parse_sqs_batch({"Records": [record]})
-    assert err.value.reason == "missing_message_id"
-    assert str(err.value) == "SQS record 0 has no messageId"
+def test_an_sqs_record_without_a_usable_message_id_is_flagged_alone(record: Any) -> None:
+    good = {"messageId": "m1", "eventSource": "aws:sqs", "body": json.dumps(load("share-lens.json"))}
+    [bad, kept] = parse_sqs_batch({"Records": [record, good]})
+    assert bad.message_id is None and bad.event is None and bad.error is not None
+    assert bad.error.reason == "missing_message_id"
+    assert str(bad.error) == "SQS record 0 has no messageId"
+    assert kept.error is None and kept.message_id == "m1"
+    assert message_id_of(record) is None and message_id_of(good) == "m1"
+
+
+def test_a_deep_sqs_body_fails_only_its_own_message() -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # deeper than json can recurse, within the size limit
+    readable_but_deep = "[" * 40 + "]" * 40
+    good = {"messageId": "m3", "eventSource": "aws:sqs", "body": json.dumps(load("share-lens.json"))}
+    batch = {
+        "Records": [
+            {"messageId": "m1", "eventSource": "aws:sqs", "body": deep},
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": readable_but_deep},
+            good,
+        ]
+    }
+    messages = parse_sqs_batch(batch)
+    assert [str(m.error) if m.error else None for m in messages] == [
+        f"record m1: is nested more than {MAX_EVENT_DEPTH} levels deep",
+        f"record m2: is nested more than {MAX_EVENT_DEPTH} levels deep",
+        None,
+    ]
+    assert [m.error.reason for m in messages[:2] if m.error] == ["malformed_body", "malformed_body"]
+
+
+def test_a_deep_event_is_invalid_not_a_crash() -> None:
+    deep: Any = "x"
+    for _ in range(5_000):
+        deep = {"a": deep}
+    for parse in (parse_share_event, parse_sweep_event):
+        with pytest.raises(InvalidEvent) as err:
+            parse({"source": "aws.wellarchitected", "detail": deep})
+        assert err.value.reason == "too_deep"
+        assert str(err.value) == f"event is nested more than {MAX_EVENT_DEPTH} levels deep"
 
 
 def test_bad_sqs_records_keep_their_message_id_and_say_what_is_wrong() -> None:

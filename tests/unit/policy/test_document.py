@@ -87,7 +87,13 @@ def test_the_example_document_decides_each_sharer_by_its_own_rule() -> None:
             "platform-workloads-readonly",
         ),
         (invitation(PLATFORM_MEMBER, "WORKLOAD", "w", "CONTRIBUTOR"), platform, "IGNORE", "source_not_allowed", None),
-        (invitation(PLATFORM_MEMBER, "WORKLOAD", "w"), OrgAncestry.failed("x"), "IGNORE", "org_lookup_failed", None),
+        (
+            invitation(PLATFORM_MEMBER, "WORKLOAD", "w", "READONLY"),
+            OrgAncestry.failed("x"),
+            "IGNORE",
+            "org_lookup_failed",
+            None,
+        ),
         (
             invitation(REVIEW, "WORKLOAD", "w", "CONTRIBUTOR"),
             None,

@@ -362,3 +362,24 @@ def test_policy_package_imports_nothing_from_aws() -> None:
                 assert not name.startswith(("boto3", "botocore", "aws_lambda_powertools", "os")), (
                     f"{source.name}: {name}"
                 )
+
+
+@pytest.mark.parametrize("rtype", ["LENS", "PROFILE", "TEMPLATE"])
+def test_a_missing_permission_counts_as_readonly_only_where_the_type_has_none(rtype: str) -> None:
+    # Given a READONLY-only policy that trusts the sharer
+    readonly = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED})
+    # Then a lens, profile or template without a permission is accepted
+    assert evaluate(readonly, inv(permission=None, rtype=rtype)).action is Action.ACCEPT
+    # But a workload, always shared with one, is missing an input: left pending, never read as READONLY
+    workload = evaluate(readonly, inv(permission=None, rtype="WORKLOAD"))
+    assert (workload.action, workload.reason, workload.field) == (
+        Action.IGNORE,
+        Reason.MISSING_INPUT,
+        "PermissionType",
+    )
+    # And a deny that covers both permissions still rejects it
+    denied = evaluate(load_policy({"DENIED_SOURCE_ACCOUNTS": DENIED}), inv(sharer=DENIED, permission=None))
+    assert denied.action is Action.REJECT
+    # While non-matching REJECT does not reject for want of the permission
+    strict = load_policy({"ALLOWED_SOURCE_ACCOUNTS": TRUSTED, "NON_MATCHING_ACTION": "REJECT"})
+    assert evaluate(strict, inv(permission=None)).action is Action.IGNORE
