@@ -1190,3 +1190,21 @@ def test_logged_records_say_whether_the_run_is_dry() -> None:
         log = Log()
         Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=log).sweep(allow(dry_run=dry_run))
         assert log.find("invitation decided")[0][1]["dry_run"] is dry_run
+
+
+def test_every_decision_record_reaches_the_extra_sinks_after_its_log_line() -> None:
+    # Given an acceptor with a sink, over three invitations: accepted, left pending, failed
+    log = Log()
+    seen: list[tuple[int, dict[str, Any]]] = []
+    wa = FakeWA(
+        pages={"WORKLOAD": [[item(1), item(2, sharer=OTHER), item(3)]]},
+        updates={inv_id(3): UpdateResult(UpdateStatus.FAILED, "AccessDeniedException", "denied")},
+    )
+    acceptor = Acceptor(wa, log=log, sinks=[lambda record: seen.append((len(log.lines), record))], max_workers=1)
+    # When it sweeps
+    acceptor.sweep(allow())
+    # Then each sink call follows the record's own log line and carries the same record
+    logged = [fields for _, msg, fields in log.lines if msg in ("invitation decided", "invitation update failed")]
+    assert [record for _, record in seen] == logged
+    assert [n for n, _ in seen] == [1, 2, 3]
+    assert [record["result"] for _, record in seen] == ["accepted", "left_pending", "failed"]
