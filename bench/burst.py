@@ -86,7 +86,7 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
             retry = [
                 event
                 for event, hint in zip(batch, hints, strict=True)
-                if status[hint.invitation_id] is HintStatus.RETRY
+                if status[hint.key] is HintStatus.RETRY
             ]
             with lock:
                 queue.extend(retry)  # SQS delivers them again after the visibility timeout

@@ -1,10 +1,10 @@
 """The orchestration: read the invitations, decide each with the policy, act on the decision, record it.
 
 Handlers call ``Acceptor.sweep`` (every pending invitation) or ``Acceptor.handle_hints`` (the invitations
-named by a batch of share events), each with the run's policy. Both decide only on what
-``ListShareInvitations`` returned (``listing``), stay inside the invocation's ``Deadline``, and record each
-outcome the moment it is known (``recorder``), on the worker that made it: a crash, a timeout or a
-failing neighbour loses no record.
+a batch of share events names, or whose type and sharer it names), each with the run's policy. Both
+decide only on what ``ListShareInvitations`` returned (``listing``), stay inside the invocation's
+``Deadline``, and record each outcome the moment it is known (``recorder``), on the worker that made it:
+a crash, a timeout or a failing neighbour loses no record.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
-from acceptor.events import ShareHint
+from acceptor.events import Hint, ShareHint, SharerHint
 from acceptor.fanout import Threads
-from acceptor.listing import Lister
+from acceptor.listing import Lister, asked_by
 from acceptor.organizations import ancestries_of
 from acceptor.outcomes import HintResults, HintStatus, Outcome, Result, Summary, hint_status
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
@@ -77,7 +77,7 @@ class Acceptor:
     def handle_hints(
         self,
         policy: Policy,
-        hints: Sequence[ShareHint],
+        hints: Sequence[Hint],
         deadline: Deadline | None = None,
         summary: Summary | None = None,
         *,
@@ -87,26 +87,29 @@ class Acceptor:
         """Decide the invitations a batch of share events points at, as the API lists them.
 
         One listing per resource type the batch needs (paging stops once every hinted id of that type is
-        seen); when some id is not listed yet and ``attempts`` > 1, its type is listed again after
-        ``wait_seconds``. Ids never listed are left for the sweep.
+        seen, unless a sharer hint needs the whole type); when some id, or every invitation of a hinted
+        sharer, is not listed yet and ``attempts`` > 1, its type is listed again after ``wait_seconds``.
+        Whatever is not listed is left for the sweep.
         """
         run = self._start(policy, deadline, summary)
-        wanted: dict[str, set[str]] = {}
         for hint in hints:
-            wanted.setdefault(hint.resource_type, set()).add(hint.invitation_id)
-        found = run.lister.find(wanted, attempts=attempts, wait_seconds=wait_seconds, sleep=self._sleep)
+            if isinstance(hint, SharerHint):
+                run.recorder.sharer_hint(hint)
+        ids, sharers = asked_by(hints)
+        found = run.lister.find(ids, sharers=sharers, attempts=attempts, wait_seconds=wait_seconds, sleep=self._sleep)
         for hint in hints:
-            listed = found.by_id.get(hint.invitation_id)
-            if listed is not None and hint.claimed_sharer and hint.claimed_sharer != listed.get("SharedBy"):
-                run.recorder.disagreement(hint.invitation_id, hint.claimed_sharer, listed.get("SharedBy"))
+            listed = found.by_id.get(hint.key)
+            if isinstance(hint, ShareHint) and listed and hint.claimed_sharer not in (None, listed.get("SharedBy")):
+                run.recorder.disagreement(hint.invitation_id, str(hint.claimed_sharer), listed.get("SharedBy"))
         outcomes = self._settle_all(run, list(found.by_id.values()))
         status: dict[str, HintStatus] = {}
         for hint in hints:
-            if hint.invitation_id not in status:
-                outcome = outcomes.get(hint.invitation_id)
-                status[hint.invitation_id] = hint_status(outcome, listing_failed=hint.resource_type in found.errors)
-                if status[hint.invitation_id] is HintStatus.NOT_FOUND:
-                    run.recorder.not_found(hint.invitation_id, hint.resource_type, hint.event_name)
+            if hint.key not in status:
+                mine = [outcomes[i] for i in found.ids_for(hint) if i in outcomes]
+                failed = hint.resource_type in found.errors
+                status[hint.key] = hint_status(mine, listing_failed=failed, whole_type=isinstance(hint, SharerHint))
+                if status[hint.key] is HintStatus.NOT_FOUND:
+                    run.recorder.not_found(hint)
         run.recorder.digest(run.deadline)
         return HintResults(run.recorder.summary, status)
 

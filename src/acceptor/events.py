@@ -1,10 +1,14 @@
 """Parse the functions' events. An event is a hint, never an input to the policy.
 
 From a forwarded ``Create*Share`` CloudTrail event we keep the share id (the recipient's invitation
-id) and the resource type named by the event, to know where to look; the event's claims about the
-sharer are kept only to be logged next to what the API says. A failed call, or a share for another
-account or for an organization or OU, raises ``IgnoredEvent``: no invitation of ours exists, so there is
-nothing to look for, and it is not an invalid event either.
+id) and the resource type named by the event, to know where to look (``ShareHint``); the event's claims
+about the sharer are kept only to be logged next to what the API says. Whether real CloudTrail records
+carry ``responseElements.ShareId`` is unconfirmed, so an event without one, that names its recipient
+and its sharer, is a ``SharerHint``: look at that type's pending invitations the API says that sharer
+sent. A share id that is present but not 32 lowercase hex characters is an invalid event (broken or
+forged), not a hint. A failed call, or a share for another account or for an organization or OU, raises
+``IgnoredEvent``: no invitation of ours exists, so there is nothing to look for, and it is not an
+invalid event either.
 
 The share-event function receives these events one by one (``sam local invoke``, a direct rule) or in
 SQS batches (``parse_sqs_batch``), each message body being one EventBridge event.
@@ -42,11 +46,36 @@ class IgnoredEvent(ValueError):
 
 
 class ShareHint(NamedTuple):
+    """A share event naming its invitation: decide that one invitation, as listed."""
+
     invitation_id: str
     resource_type: str
     event_id: str | None
     event_name: str
     claimed_sharer: str | None
+
+    @property
+    def key(self) -> str:
+        """What the engine reports this hint's status under: the invitation id."""
+        return self.invitation_id
+
+
+class SharerHint(NamedTuple):
+    """A share event without a share id: decide every pending invitation of ``resource_type`` that the
+    API lists as shared by ``sharer``. The sharer only selects among what the API lists."""
+
+    resource_type: str
+    sharer: str  # the event's ``account``: where the share was made
+    event_id: str | None
+    event_name: str
+
+    @property
+    def key(self) -> str:
+        """What the engine reports this hint's status under: ``TYPE/sharer`` (never a 32-hex id)."""
+        return f"{self.resource_type}/{self.sharer}"
+
+
+Hint = ShareHint | SharerHint
 
 
 def check_size(event: Any) -> None:
@@ -82,8 +111,9 @@ def parse_sweep_event(event: Any) -> str | None:
     )
 
 
-def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
-    """Turn a forwarded Create*Share CloudTrail event into a hint.
+def parse_share_event(event: Any, own_account: str | None = None) -> Hint:
+    """Turn a forwarded Create*Share CloudTrail event into a hint: a ``ShareHint`` when it carries a share
+    id, else a ``SharerHint`` when it names its recipient and its sharer.
 
     Raises InvalidEvent for what is not such an event, IgnoredEvent for one that names no invitation of
     ``own_account`` (checked only when it is known).
@@ -108,38 +138,73 @@ def parse_share_event(event: Any, own_account: str | None = None) -> ShareHint:
         )
     if detail.get("errorCode") is not None:
         raise IgnoredEvent("failed_call", f"{event_name} failed with {detail.get('errorCode')!r}: no share exists")
-    _check_recipient(detail.get("requestParameters"), event_name, own_account)
-    response = detail.get("responseElements")
-    if not isinstance(response, dict):
-        raise InvalidEvent("missing_share_id", f"{event_name} event has no responseElements")
-    share_id = response.get("ShareId", response.get("shareId"))
-    if not is_invitation_id(share_id):
-        raise InvalidEvent("missing_share_id", f"responseElements.ShareId is {share_id!r}, not 32 hex characters")
-    event_id = event.get("id")
+    recipient = _check_recipient(detail.get("requestParameters"), event_name, own_account)
+    share_id = _share_id(detail.get("responseElements"))
+    event_id = event.get("id") if isinstance(event.get("id"), str) else None
+    resource_type = SHARE_EVENT_NAMES[event_name]
+    if share_id is None:
+        if recipient is None:
+            raise InvalidEvent(
+                "missing_recipient",
+                f"{event_name} event has no ShareId and its requestParameters.SharedWith names no account",
+            )
+        return SharerHint(resource_type, _sharer(event, detail, event_name), event_id, event_name)
     claimed = event.get("account")
     return ShareHint(
         invitation_id=share_id,
-        resource_type=SHARE_EVENT_NAMES[event_name],
-        event_id=event_id if isinstance(event_id, str) else None,
+        resource_type=resource_type,
+        event_id=event_id,
         event_name=event_name,
         claimed_sharer=claimed if is_account_id(claimed) else None,
     )
 
 
-def _check_recipient(request: Any, event_name: str, own_account: str | None) -> None:
-    """IgnoredEvent when the share is plainly for someone else; unknown shapes pass (the API decides)."""
+def _share_id(response: Any) -> str | None:
+    """The share id in ``responseElements`` (either key casing); None when there is none. A value that is
+    there but not 32 lowercase hex characters is broken or forged: an invalid event, not a hint."""
+    if response is None:
+        return None
+    if not isinstance(response, dict):
+        raise InvalidEvent("malformed_share_id", f"responseElements is a {type(response).__name__}, not an object")
+    share_id = response.get("ShareId", response.get("shareId"))
+    if share_id is None or is_invitation_id(share_id):
+        return share_id
+    raise InvalidEvent("malformed_share_id", f"responseElements.ShareId is {share_id!r}, not 32 lowercase hex digits")
+
+
+def _sharer(event: dict[str, Any], detail: dict[str, Any], event_name: str) -> str:
+    """The account that made the share: the event's ``account`` (set by EventBridge, not by the sender),
+    and CloudTrail's ``recipientAccountId`` (the account the call was made in) where present. Each one
+    present must be an account id and all must agree. ``userIdentity.accountId`` names the caller, who can
+    be in another account than the resource, so it is not read."""
+    claims = {"account": event.get("account"), "detail.recipientAccountId": detail.get("recipientAccountId")}
+    present = {field: value for field, value in claims.items() if value is not None}
+    if not present:
+        raise InvalidEvent("missing_sharer", f"{event_name} event has no ShareId and no account naming its sharer")
+    for field, value in present.items():
+        if not is_account_id(value):
+            raise InvalidEvent("invalid_sharer", f"{field} is {value!r}, not a 12-digit account id")
+    if len(set(present.values())) > 1:
+        shown = ", ".join(f"{field}={value}" for field, value in present.items())
+        raise InvalidEvent("conflicting_sharer", f"{event_name} event names two sharers: {shown}")
+    return str(next(iter(present.values())))
+
+
+def _check_recipient(request: Any, event_name: str, own_account: str | None) -> str | None:
+    """The account the share was made with (None when the event does not say in a known shape).
+
+    IgnoredEvent when the share is plainly for someone else; unknown shapes pass (the API decides)."""
     if not isinstance(request, dict):
-        return
+        return None
     shared_with = request.get("SharedWith", request.get("sharedWith"))
     if not isinstance(shared_with, str):
-        return
+        return None
     if ORGANIZATION_ID.fullmatch(shared_with) or OU_ID.fullmatch(shared_with):
         raise IgnoredEvent("organization_share", f"{event_name} shared with {shared_with}: no invitation is sent")
-    if own_account is None:
-        return
     recipient = shared_with if is_account_id(shared_with) else principal_account(shared_with)
-    if recipient is not None and recipient != own_account:
+    if own_account is not None and recipient is not None and recipient != own_account:
         raise IgnoredEvent("other_account", f"{event_name} shared with {recipient}, not this account {own_account}")
+    return recipient
 
 
 class SqsMessage(NamedTuple):

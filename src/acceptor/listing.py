@@ -4,7 +4,8 @@ Each resource type is listed explicitly (what the API lists without one is not d
 summary without ``ShareResourceType`` is given the type it was listed for. Items that are not objects are
 skipped and reported once per run, however often their page is listed again. Invitations are
 de-duplicated by id (the first seen wins); items without a string id are kept apart, to be decided (and
-left pending) rather than lost. A listing for hinted ids stops paging once every one of them is seen.
+left pending) rather than lost. A listing for hinted ids stops paging once every one of them is seen; a
+listing for hinted sharers pages to the end, since every invitation they sent must be seen.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
+from acceptor.events import Hint, SharerHint
 from acceptor.fanout import FanOut, in_order
 from acceptor.wellarchitected import ListError, min_attempt_seconds
 from policy import RESOURCE_TYPES
@@ -53,6 +55,13 @@ class Listed(NamedTuple):
     @property
     def items(self) -> list[dict[str, Any]]:
         return [*self.by_id.values(), *self.unnamed]
+
+    def ids_for(self, hint: Hint) -> list[str]:
+        """The listed invitations a hint covers: its id, or every one of its type from its sharer."""
+        if isinstance(hint, SharerHint):
+            mine = {hint.resource_type: {hint.sharer}}
+            return [i for i, item in self.by_id.items() if sent_by(item, mine)]
+        return [hint.invitation_id] if hint.invitation_id in self.by_id else []
 
 
 class Lister:
@@ -102,7 +111,7 @@ class Lister:
             return True
 
     def read(self, types: Sequence[str] = RESOURCE_TYPES, wanted: Mapping[str, set[str]] | None = None) -> Listed:
-        """List each type (fanned out); with ``wanted``, a type's paging stops once all its ids are seen."""
+        """List each type (fanned out); a type in ``wanted`` stops paging once all its ids are seen."""
         per_type = self._fan_out(lambda rtype: self._list_type(rtype, wanted), types)
         listed = Listed({}, [], {})
         for rtype, (items, error) in zip(types, per_type, strict=True):
@@ -120,7 +129,7 @@ class Lister:
         self, rtype: str, wanted: Mapping[str, set[str]] | None
     ) -> tuple[list[dict[str, Any]], ListError | None]:
         items: list[dict[str, Any]] = []
-        still_wanted = set(wanted[rtype]) if wanted is not None else None
+        still_wanted = set(wanted[rtype]) if wanted is not None and rtype in wanted else None
         try:
             for page in self.pages(rtype):
                 items.extend(page)
@@ -137,28 +146,34 @@ class Lister:
         self,
         wanted: Mapping[str, set[str]],
         *,
+        sharers: Mapping[str, set[str]] | None = None,
         attempts: int = 1,
         wait_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Listed:
-        """The wanted ids (resource type -> ids) as listed, under whatever type lists them. A type whose ids
-        are not all listed yet is listed again after ``wait_seconds``, up to ``attempts`` listings, while
-        the time left allows; a type whose listing failed is not listed again."""
+        """The wanted ids (resource type -> ids) as listed, under whatever type lists them, and every
+        invitation the API lists as shared by one of the ``sharers`` of its type (resource type ->
+        accounts; such a type is listed to the end). A type with an id, or a sharer, not listed yet is
+        listed again after ``wait_seconds``, up to ``attempts`` listings, while the time left allows; a
+        type whose listing failed is not listed again."""
         hinted = set().union(*wanted.values()) if wanted else set()
+        sharers = sharers or {}
         found = Listed({}, [], {})
         for attempt in range(max(1, attempts)):
             missing = {t: ids - found.by_id.keys() for t, ids in wanted.items() if t not in found.errors}
             missing = {t: ids for t, ids in missing.items() if ids}
-            if not missing:
+            unseen = {t for t, who in sharers.items() if t not in found.errors and who - _sharers_in(found, t)}
+            if not missing and not unseen:
                 break
             if attempt > 0:
                 if self._deadline.left() < wait_seconds + min_attempt_seconds():
                     break
                 sleep(wait_seconds)  # a new invitation may take a moment to be listed
-            listed = self.read(sorted(missing), wanted=missing)
+            stop_early = {t: ids for t, ids in missing.items() if t not in sharers}
+            listed = self.read(sorted(missing.keys() | unseen), wanted=stop_early)
             found.errors.update(listed.errors)
             # An id listed under another type than the event named still counts: the API is authoritative.
-            found.by_id.update({i: item for i, item in listed.by_id.items() if i in hinted})
+            found.by_id.update({i: item for i, item in listed.by_id.items() if i in hinted or sent_by(item, sharers)})
         return found
 
     def still_listed(self, invitation_id: str, resource_type: str) -> bool | None:
@@ -172,3 +187,30 @@ class Lister:
         except ListError:
             return None
         return False
+
+
+def asked_by(hints: Sequence[Hint]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """What a batch of hints asks ``find`` for: the ids, and the sharers, of each resource type."""
+    ids: dict[str, set[str]] = {}
+    sharers: dict[str, set[str]] = {}
+    for hint in hints:
+        if isinstance(hint, SharerHint):
+            sharers.setdefault(hint.resource_type, set()).add(hint.sharer)
+        else:
+            ids.setdefault(hint.resource_type, set()).add(hint.invitation_id)
+    return ids, sharers
+
+
+def sent_by(item: Mapping[str, Any], sharers: Mapping[str, Collection[str]]) -> bool:
+    """Whether the API lists ``item`` as shared by one of the accounts hinted for its resource type."""
+    rtype, shared_by = item.get("ShareResourceType"), item.get("SharedBy")
+    return isinstance(rtype, str) and isinstance(shared_by, str) and shared_by in sharers.get(rtype, ())
+
+
+def _sharers_in(listed: Listed, resource_type: str) -> set[str]:
+    """The sharers of the invitations of this type found so far."""
+    return {
+        item["SharedBy"]
+        for item in listed.by_id.values()
+        if item.get("ShareResourceType") == resource_type and isinstance(item.get("SharedBy"), str)
+    }

@@ -35,6 +35,7 @@ METRICS = {
     "OrgLookupFailures": "sharers whose OUs could not be looked up (their OU rules were left undecided)",
     "InvalidEvents": "events that were malformed or not for this function; nothing was changed",
     "ShareEventsIgnored": "share events naming no invitation of this account (failed calls, other recipients)",
+    "ShareEventsBySharer": "share events without a share id: that type's invitations from that sharer were decided",
     "InvitationsForPrincipals": "invitations addressed to an IAM user or role: theirs to answer, left pending",
     "UpdatesAnswerLost": "updates whose answer was lost and whose retry found them settled (counted as applied)",
     "ListItemsMalformed": "listed items that were not objects; skipped",
@@ -83,6 +84,7 @@ def emit_summary_metrics(summary: Summary) -> None:
         "InvitationsForPrincipals": count(Result.FOR_PRINCIPAL),
         "UpdatesAnswerLost": count(Tally.ANSWER_LOST),
         "ListItemsMalformed": count(Tally.MALFORMED_ITEMS),
+        "ShareEventsBySharer": count(Tally.SHARE_EVENTS_BY_SHARER),
     }
     for name, value in decisions.items():
         if summary.dry_run:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple, overload
 
@@ -32,6 +33,7 @@ class Tally(StrEnum):
     MALFORMED_ITEMS = "malformed_items"  # listed items that were not objects: skipped (each counted once)
     ANSWER_LOST = "answer_lost"  # applied updates whose answer was lost (the retry found them settled)
     IGNORED_EVENTS = "ignored_events"  # share events naming no invitation of ours (failed calls, other accounts)
+    SHARE_EVENTS_BY_SHARER = "share_events_by_sharer"  # share events without a share id: type and sharer looked at
     INVALID_EVENTS = "invalid_events"
 
 
@@ -93,11 +95,13 @@ class HintStatus(StrEnum):
 _RETRY_RESULTS = frozenset({Result.FAILED, Result.DEFERRED})
 
 
-def hint_status(outcome: Outcome | None, *, listing_failed: bool) -> HintStatus:
-    """Worth delivering again (failed, deferred, or its type's listing failed), decided, or not listed."""
-    if outcome is not None:
-        return HintStatus.RETRY if outcome.result in _RETRY_RESULTS else HintStatus.DECIDED
-    return HintStatus.RETRY if listing_failed else HintStatus.NOT_FOUND
+def hint_status(outcomes: Sequence[Outcome], *, listing_failed: bool, whole_type: bool = False) -> HintStatus:
+    """What became of a hint, from the outcomes of the invitations it covers: worth delivering again (one
+    failed or was deferred, or its type's listing failed before any was seen, or at all when the hint
+    needs the ``whole_type``, as a sharer hint does), decided, or nothing listed for it."""
+    if any(o.result in _RETRY_RESULTS for o in outcomes) or (listing_failed and (whole_type or not outcomes)):
+        return HintStatus.RETRY
+    return HintStatus.DECIDED if outcomes else HintStatus.NOT_FOUND
 
 
 def text(value: Any) -> str | None:
@@ -195,10 +199,11 @@ class Summary:
             "malformed_items": self.count_of(Tally.MALFORMED_ITEMS),
             "answer_lost": self.count_of(Tally.ANSWER_LOST),
             "ignored_events": self.count_of(Tally.IGNORED_EVENTS),
+            "share_events_by_sharer": self.count_of(Tally.SHARE_EVENTS_BY_SHARER),
             "invalid_events": self.count_of(Tally.INVALID_EVENTS),
         }
 
 
 class HintResults(NamedTuple):
     summary: Summary
-    status: dict[str, HintStatus]  # invitation id -> what became of it
+    status: dict[str, HintStatus]  # hint.key (invitation id, or TYPE/sharer) -> what became of it

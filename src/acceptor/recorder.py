@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from acceptor.deadline import Deadline
+from acceptor.events import Hint, SharerHint
 from acceptor.outcomes import Outcome, Result, Summary, Tally, text
 from acceptor.wellarchitected import OUT_OF_TIME, ListError
 
@@ -108,11 +109,26 @@ class Recorder:
         self.summary.tally(Tally.ORG_LOOKUP_FAILURES)
         self._log.warning("organizations lookup failed", extra={"shared_by": sharer, "error": error})
 
-    def not_found(self, invitation_id: str, resource_type: str, event_name: str) -> None:
+    def not_found(self, hint: Hint) -> None:
         self.summary.tally(Tally.NOT_FOUND)
+        where = {"resource_type": hint.resource_type, "event_name": hint.event_name}
+        if isinstance(hint, SharerHint):
+            message, named = "no invitation of this sharer listed; left for the sweep", {"shared_by": hint.sharer}
+        else:
+            message, named = "invitation not listed; left for the sweep", {"share_invitation_id": hint.invitation_id}
+        self._log.info(message, extra={**named, **where})
+
+    def sharer_hint(self, hint: SharerHint) -> None:
+        """A share event without a share id: counted apart, never as an invalid event."""
+        self.summary.tally(Tally.SHARE_EVENTS_BY_SHARER)
         self._log.info(
-            "invitation not listed; left for the sweep",
-            extra={"share_invitation_id": invitation_id, "resource_type": resource_type, "event_name": event_name},
+            "share event has no share id; deciding the sharer's pending invitations of its type",
+            extra={
+                "shared_by": hint.sharer,
+                "resource_type": hint.resource_type,
+                "event_name": hint.event_name,
+                "event_id": hint.event_id,
+            },
         )
 
     def disagreement(self, invitation_id: str, event_account: str, listed_shared_by: Any) -> None:

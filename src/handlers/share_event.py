@@ -1,4 +1,5 @@
-"""ShareEventFunction: forwarded Create*Share events say "look now" for the invitations they name.
+"""ShareEventFunction: forwarded Create*Share events say "look now" for the invitations they name (or,
+without a share id, for their sharer's pending invitations of their resource type).
 
 Deployed behind an SQS queue, it gets batches: one listing per resource type the batch needs, one update
 per decided invitation, and per-message failures reported with Powertools' batch utility
@@ -15,6 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from acceptor import runtime
 from acceptor.deadline import Deadline
 from acceptor.events import (
+    Hint,
     IgnoredEvent,
     InvalidEvent,
     ShareHint,
@@ -50,14 +52,15 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
         return {"status": "ignored", "reason": err.reason, "detail": str(err)}
     except InvalidEvent as err:
         return invalid_event(err)
-    logger.append_keys(share_invitation_id=hint.invitation_id)
+    named = _named(hint)
+    logger.append_keys(**named)
     summary = Summary(dry_run=policy.dry_run)
     start_events(comps, context)
     try:
         comps.acceptor.handle_hints(policy, [hint], deadline, summary, attempts=comps.settings.hint_lookup_attempts)
     finally:
         emit_summary_metrics(summary)
-    result = {"status": run_status(summary), "share_invitation_id": hint.invitation_id, **summary.to_dict()}
+    result = {"status": run_status(summary), **named, **summary.to_dict()}
     events = publish_run(comps, "share_event", summary, deadline)
     if events is not None:
         result["decision_events"] = events
@@ -76,7 +79,7 @@ def _batch(
     messages = parse_sqs_batch(event)
     summary = Summary(dry_run=policy.dry_run)
     start_events(comps, context)
-    hints: dict[str, ShareHint] = {}  # message id -> hint
+    hints: dict[str, Hint] = {}  # message id -> hint
     for message in messages:
         try:
             if message.error is not None:
@@ -106,7 +109,7 @@ def _batch(
             statuses = results.status
     finally:
         emit_summary_metrics(summary)
-    retry = {mid for mid, hint in hints.items() if statuses.get(hint.invitation_id) is HintStatus.RETRY}
+    retry = {mid for mid, hint in hints.items() if statuses.get(hint.key) is HintStatus.RETRY}
     response = _partial_response(event, retry, context)
     events = publish_run(comps, "share_event", summary, deadline)
     logger.info(
@@ -134,6 +137,13 @@ def _partial_response(event: dict[str, Any], retry: set[str], context: Any) -> d
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     named = {**event, "Records": [r for r in event["Records"] if message_id_of(r) is not None]}
     return dict(process_partial_response(named, record_handler, processor, context))
+
+
+def _named(hint: Hint) -> dict[str, str]:
+    """What a single event's log keys and answer name: its invitation, or its resource type and sharer."""
+    if isinstance(hint, ShareHint):
+        return {"share_invitation_id": hint.invitation_id}
+    return {"resource_type": hint.resource_type, "shared_by": hint.sharer}
 
 
 def _ignored(err: IgnoredEvent, **fields: Any) -> None:

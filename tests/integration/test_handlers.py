@@ -287,7 +287,7 @@ def test_malformed_or_misrouted_events_change_nothing(sim: Simulator, world: Wor
     sim.reset_stats()
     run = invoke(share_event.lambda_handler, json.loads((EVENTS / name).read_text()), components(sim))
     assert run.result["status"] == "invalid_event"
-    assert run.result["reason"] in ("missing_share_id", "unexpected_source")
+    assert run.result["reason"] in ("malformed_share_id", "unexpected_source")
     assert run.metrics["InvalidEvents"] == 1
     assert run.logs("invalid event; nothing changed")[0]["level"] == "ERROR"
     assert sim.stats == {}

@@ -9,12 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from handlers import share_event
+from policy import RESOURCE_TYPES
 from simulator import Simulator
-from simulator.sharers import RECIPIENT, World
-from tests.support.handlers import DENIED, TRUSTED, UNKNOWN, components, invoke
+from simulator.sharers import RECIPIENT, Share, World
+from tests.support.handlers import DENIED, SECURITY, TRUSTED, UNKNOWN, components, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,3 +192,106 @@ def test_a_message_nested_too_deep_fails_alone(sim: Simulator, world: World) -> 
     assert run.result == {"batchItemFailures": []} and world.status(share) == "ACCEPTED"
     [invalid] = run.logs("invalid event; nothing changed")
     assert invalid["message_id"] == "m-0000" and "nested more than" in invalid["error"]
+
+
+# -- share events without a share id: a hint for their resource type and sharer ----------------------------
+
+
+def _without_share_id(sim: Simulator, share_id: str) -> dict[str, Any]:
+    """The simulator's share event for ``share_id``, as a CloudTrail record without ``ShareId`` would be."""
+    [event] = [e for e in sim.events if e["detail"]["responseElements"].get("ShareId") == share_id]
+    event = copy.deepcopy(event)
+    del event["detail"]["responseElements"]["ShareId"]
+    return event
+
+
+def _shares_of_every_type(world: World) -> dict[tuple[str, str], list[Share]]:
+    """Two shares of each type from each of two allowed sharers: a sweep would accept all sixteen."""
+    make = {
+        "WORKLOAD": lambda sharer, name: world.workload(sharer, name, "READONLY"),
+        "LENS": world.lens,
+        "PROFILE": world.profile,
+        "TEMPLATE": world.template,
+    }
+    return {
+        (rtype, sharer): [make[rtype](sharer, f"{rtype.lower()}-{sharer[:3]}-{n}") for n in range(2)]
+        for rtype in RESOURCE_TYPES
+        for sharer in (TRUSTED, SECURITY)
+    }
+
+
+@pytest.mark.parametrize("rtype", RESOURCE_TYPES)
+def test_a_share_event_without_a_share_id_decides_that_sharers_invitations_of_its_type_and_no_others(
+    sim: Simulator, world: World, rtype: str
+) -> None:
+    shares = _shares_of_every_type(world)
+    event = _without_share_id(sim, shares[(rtype, TRUSTED)][0].share_id)
+    sim.reset_stats()
+    run = invoke(share_event.lambda_handler, sqs_batch([event]), components(sim))
+    assert run.result == {"batchItemFailures": []}
+    assert (sim.stats["ListShareInvitations"], sim.stats["UpdateShareInvitation"]) == (1, 2)  # one listing
+    for (listed_type, sharer), group in shares.items():
+        expected = "ACCEPTED" if (listed_type, sharer) == (rtype, TRUSTED) else "PENDING"
+        assert [world.status(s) for s in group] == [expected, expected], (listed_type, sharer)
+    assert run.metrics["ShareEventsBySharer"] == 1 and run.metrics["InvitationsAccepted"] == 2
+    assert run.metrics.get("InvalidEvents", 0) == 0 and run.metrics["InvitationsNotFound"] == 0
+    [hinted] = run.logs("share event has no share id; deciding the sharer's pending invitations of its type")
+    assert hinted["level"] == "INFO" and (hinted["shared_by"], hinted["resource_type"]) == (TRUSTED, rtype)
+    assert run.logs("share event batch handled")[0]["summary"]["share_events_by_sharer"] == 1
+
+
+def test_a_share_event_without_a_share_id_invoked_alone_names_its_type_and_sharer(sim: Simulator, world: World) -> None:
+    mine = [world.lens(TRUSTED, "platform-lens"), world.lens(TRUSTED, "security-lens")]
+    theirs = world.lens(SECURITY, "data-lens")
+    run = invoke(share_event.lambda_handler, _without_share_id(sim, mine[0].share_id), components(sim))
+    assert run.result["status"] == "ok" and run.result["share_events_by_sharer"] == 1
+    assert (run.result["resource_type"], run.result["shared_by"]) == ("LENS", TRUSTED)
+    assert "share_invitation_id" not in run.result and run.result["invalid_events"] == 0
+    assert [world.status(s) for s in mine] == ["ACCEPTED", "ACCEPTED"] and world.status(theirs) == "PENDING"
+    assert run.metrics["ShareEventsBySharer"] == 1 and run.metrics.get("InvalidEvents", 0) == 0
+
+
+def test_a_failed_listing_of_a_sharer_hints_type_fails_its_message_only(sim: Simulator, world: World) -> None:
+    workload = world.workload(TRUSTED, "payments-api", "READONLY")
+    lenses = [world.lens(TRUSTED, "platform-lens"), world.lens(SECURITY, "data-lens")]
+    no_id_workload = world.workload(SECURITY, "ledger", "READONLY")
+    real = sim.client(account=RECIPIENT)
+
+    class LensListingDown:
+        meta = real.meta
+
+        def list_share_invitations(self, **params: Any) -> Any:
+            if params["ShareResourceType"] == "LENS":
+                raise ClientError(
+                    {"Error": {"Code": "AccessDeniedException"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "List"
+                )
+            return real.list_share_invitations(**params)
+
+        def update_share_invitation(self, **params: Any) -> Any:
+            return real.update_share_invitation(**params)
+
+    events = [e for e in sim.events if e["detail"]["responseElements"]["ShareId"] == workload.share_id]
+    events += [_without_share_id(sim, lenses[0].share_id), _without_share_id(sim, no_id_workload.share_id)]
+    sim.reset_stats()
+    run = invoke(share_event.lambda_handler, sqs_batch(events), components(sim, client=LensListingDown()))
+    # The lens listing failed: that message comes back. The workload id hint and the workload sharer hint
+    # share one listing, and both are done.
+    assert failures(run.result) == ["m-0001"]
+    assert (sim.stats["ListShareInvitations"], sim.stats["UpdateShareInvitation"]) == (1, 2)  # lens: refused
+    assert world.status(workload) == "ACCEPTED" and world.status(no_id_workload) == "ACCEPTED"
+    assert [world.status(s) for s in lenses] == ["PENDING", "PENDING"]
+    assert run.metrics["ShareEventsBySharer"] == 2 and run.metrics["DecisionFailures"] == 1
+    assert run.metrics.get("InvalidEvents", 0) == 0
+
+
+def test_a_present_but_malformed_share_id_is_an_invalid_event_that_changes_nothing(
+    sim: Simulator, world: World
+) -> None:
+    share = world.workload(TRUSTED, "payments-api", "READONLY")
+    event = copy.deepcopy(sim.events[-1])
+    event["detail"]["responseElements"]["ShareId"] = share.share_id.upper()
+    sim.reset_stats()
+    run = invoke(share_event.lambda_handler, sqs_batch([event]), components(sim))
+    assert run.result == {"batchItemFailures": []}  # not worth delivering again
+    assert run.metrics["InvalidEvents"] == 1 and run.metrics["ShareEventsBySharer"] == 0
+    assert sim.stats == {} and world.status(share) == "PENDING"

@@ -91,6 +91,31 @@ def test_invoke_in_process_against_the_http_simulator(monkeypatch: pytest.Monkey
             os.environ.pop(name, None)
 
 
+def test_invoke_the_sample_without_a_share_id_decides_the_sharers_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = Simulator()
+    sim.load_world(ROOT / "simulator" / "worlds" / "example.json")
+    server, _ = serve(sim)
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_WELLARCHITECTED", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "111111111111")
+        monkeypatch.setenv("AWS_SAM_LOCAL", "false")
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+        env_vars = read_env_vars_file(EVENTS / "env.json")
+        event = json.loads((EVENTS / "share-workload-no-shareid.json").read_text())
+        result = invoke("ShareEventFunction", event, env_vars)
+        assert (result["status"], result["resource_type"], result["shared_by"]) == ("ok", "WORKLOAD", "222222222222")
+        assert result["share_events_by_sharer"] == 1 and result["invalid_events"] == 0
+        # 222222222222's two pending workloads: the READONLY one accepted, the CONTRIBUTOR one left pending by
+        # the policy; its lens, profile and template and other sharers' workloads are not looked at
+        assert result["invitations"] == 2 and result["results"] == {"accepted": 1, "left_pending": 1}
+        assert sim.share_status("a1b2c3d4e5f60718293a4b5c6d7e8f90") == "ACCEPTED"
+        assert sim.share_status("b2c3d4e5f60718293a4b5c6d7e8f90a1") == "PENDING"  # its lens
+    finally:
+        server.shutdown()
+        for name in ("ALLOWED_SOURCE_ACCOUNTS", "DENIED_SOURCE_ACCOUNTS", "DRY_RUN", "MAX_WORKERS"):
+            os.environ.pop(name, None)
+
+
 def test_invoke_cli_prints_logs_then_the_result_as_the_last_line() -> None:
     env = {**os.environ, "AWS_ENDPOINT_URL_WELLARCHITECTED": "http://127.0.0.1:9"}  # never reached
     out = subprocess.run(

@@ -12,7 +12,7 @@ import pytest
 
 from acceptor.deadline import Deadline
 from acceptor.engine import Acceptor
-from acceptor.events import ShareHint
+from acceptor.events import ShareHint, SharerHint
 from acceptor.outcomes import HintStatus, Outcome, Result, Summary, Tally, text
 from acceptor.recorder import NULL_LOG
 from acceptor.wellarchitected import (
@@ -52,6 +52,10 @@ def item(n: int, sharer: str = TRUSTED, rtype: str | None = "WORKLOAD", **extra:
 
 def hint(n: int, rtype: str = "WORKLOAD", claimed: str | None = None) -> ShareHint:
     return ShareHint(inv_id(n), rtype, f"event-{n}", "CreateWorkloadShare", claimed)
+
+
+def by_sharer(sharer: str = TRUSTED, rtype: str = "WORKLOAD") -> SharerHint:
+    return SharerHint(rtype, sharer, f"event-{rtype}-{sharer}", f"Create{rtype.title()}Share")
 
 
 def allow(**fields: Any) -> Policy:
@@ -235,6 +239,7 @@ def test_summary_counts_and_shapes() -> None:
     summary.listing_failed("TEMPLATE", ListError("Throttling", "slow"))
     summary.tally(Tally.NOT_FOUND)
     summary.tally(Tally.MALFORMED_ITEMS, 3)
+    summary.tally(Tally.SHARE_EVENTS_BY_SHARER, 2)
     assert summary.to_dict() == {
         "dry_run": False,
         "complete": False,
@@ -253,6 +258,7 @@ def test_summary_counts_and_shapes() -> None:
         "malformed_items": 3,
         "answer_lost": 2,
         "ignored_events": 0,
+        "share_events_by_sharer": 2,
         "invalid_events": 0,
     }
     only_late = Summary(dry_run=True)
@@ -782,6 +788,124 @@ def test_failed_or_deferred_updates_are_worth_retrying() -> None:
     }
 
 
+# -- sharer hints: a share event without a share id ------------------------------------------------------
+
+
+def test_a_sharer_hint_decides_every_listed_invitation_of_its_type_from_its_sharer_and_no_other() -> None:
+    # Given three pages of workloads from two sharers, and a lens from the hinted sharer
+    wa = FakeWA(
+        pages={
+            "WORKLOAD": [[item(1), item(2, sharer=OTHER)], [item(3, rtype=None)], [item(4), item(5, sharer=DENIED)]],
+            "LENS": [[item(6, rtype="LENS")]],
+        }
+    )
+    log = Log()
+    policy = allow(denied_accounts=frozenset({DENIED}))
+    # When a workload share event without a share id names TRUSTED as its sharer
+    found = Acceptor(wa, max_workers=1, log=log).handle_hints(policy, [by_sharer(TRUSTED)])
+    # Then the workload type alone is listed, to its last page, and only TRUSTED's workloads are decided
+    assert wa.listings == ["WORKLOAD"] and wa.pages_read == [("WORKLOAD", 0), ("WORKLOAD", 1), ("WORKLOAD", 2)]
+    assert wa.updated == [(inv_id(1), "ACCEPT"), (inv_id(3), "ACCEPT"), (inv_id(4), "ACCEPT")]
+    assert found.status == {f"WORKLOAD/{TRUSTED}": HintStatus.DECIDED}
+    assert found.summary.invitations == 3 and found.summary.count_of(Tally.SHARE_EVENTS_BY_SHARER) == 1
+    assert found.summary.count_of(Tally.INVALID_EVENTS) == 0 and found.summary.count_of(Tally.NOT_FOUND) == 0
+    assert log.find("share event has no share id; deciding the sharer's pending invitations of its type") == [
+        (
+            "info",
+            {
+                "shared_by": TRUSTED,
+                "resource_type": "WORKLOAD",
+                "event_name": "CreateWorkloadShare",
+                "event_id": f"event-WORKLOAD-{TRUSTED}",
+            },
+        )
+    ]
+
+
+def test_the_policy_not_the_event_decides_a_sharer_hints_invitations() -> None:
+    # The event's sharer only selects: a denied sharer's invitations are rejected, an unknown one's left
+    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=DENIED), item(2, sharer=OTHER), item(3)]]})
+    policy = allow(denied_accounts=frozenset({DENIED}))
+    found = Acceptor(wa, max_workers=1, log=NULL_LOG).handle_hints(policy, [by_sharer(DENIED), by_sharer(OTHER)])
+    assert wa.updated == [(inv_id(1), "REJECT")]
+    assert results(found.summary) == {"rejected": 1, "left_pending": 1}
+    assert found.status == {f"WORKLOAD/{DENIED}": HintStatus.DECIDED, f"WORKLOAD/{OTHER}": HintStatus.DECIDED}
+    assert wa.listings == ["WORKLOAD"]  # two sharers of one type: one listing
+
+
+def test_a_sharer_hint_shares_its_types_listing_with_id_hints_and_reads_it_to_the_end() -> None:
+    wa = FakeWA(
+        pages={
+            "WORKLOAD": [[item(1)], [item(2, sharer=OTHER)], [item(3, sharer=OTHER)]],
+            "LENS": [[item(4, rtype="LENS")], [item(5, rtype="LENS")]],
+        }
+    )
+    found = Acceptor(wa, max_workers=1, log=NULL_LOG).handle_hints(
+        allow(allowed_accounts=frozenset({TRUSTED, OTHER})), [hint(1), by_sharer(OTHER), hint(4, "LENS")]
+    )
+    # One listing per type; WORKLOAD read to the end for the sharer although the hinted id was on page one;
+    # LENS, with only an id hint, stops on the page that holds it
+    assert sorted(wa.listings) == ["LENS", "WORKLOAD"]
+    assert sorted(wa.pages_read) == [("LENS", 0), ("WORKLOAD", 0), ("WORKLOAD", 1), ("WORKLOAD", 2)]
+    assert sorted(wa.updated) == [(inv_id(n), "ACCEPT") for n in (1, 2, 3, 4)]
+    assert found.status == {
+        inv_id(1): HintStatus.DECIDED,
+        f"WORKLOAD/{OTHER}": HintStatus.DECIDED,
+        inv_id(4): HintStatus.DECIDED,
+    }
+
+
+def test_a_sharer_hint_is_type_bound_even_when_the_api_reports_another_type() -> None:
+    # An item the WORKLOAD listing reports as a LENS is not a WORKLOAD of the sharer
+    wa = FakeWA(pages={"WORKLOAD": [[item(1, rtype="LENS"), item(2), item(3, SharedBy=["x"]), item(4, SharedBy=None)]]})
+    found = Acceptor(wa, max_workers=1, log=NULL_LOG).handle_hints(allow(), [by_sharer(TRUSTED)])
+    assert wa.updated == [(inv_id(2), "ACCEPT")] and found.summary.invitations == 1
+
+
+def test_a_sharer_with_nothing_listed_is_looked_for_again_then_left_for_the_sweep() -> None:
+    slept: list[float] = []
+    later = FakeWA(pages={"LENS": lambda n: [[item(1, rtype="LENS")]] if n >= 1 else [[item(2, OTHER, "LENS")]]})
+    found = Acceptor(later, sleep=slept.append, log=NULL_LOG).handle_hints(
+        allow(), [by_sharer(TRUSTED, "LENS")], attempts=3, wait_seconds=2.0
+    )
+    assert later.listings == ["LENS", "LENS"] and slept == [2.0]
+    assert later.updated == [(inv_id(1), "ACCEPT")] and found.status == {f"LENS/{TRUSTED}": HintStatus.DECIDED}
+
+    log = Log()
+    never = FakeWA(pages={"LENS": [[item(2, OTHER, "LENS")]]})
+    found = Acceptor(never, sleep=slept.append, log=log).handle_hints(
+        allow(), [by_sharer(TRUSTED, "LENS"), by_sharer(TRUSTED, "LENS")], attempts=2
+    )
+    assert never.listings == ["LENS", "LENS"] and never.updated == []
+    assert found.status == {f"LENS/{TRUSTED}": HintStatus.NOT_FOUND}
+    assert found.summary.count_of(Tally.NOT_FOUND) == 1 and found.summary.count_of(Tally.SHARE_EVENTS_BY_SHARER) == 2
+    assert log.find("no invitation of this sharer listed; left for the sweep") == [
+        ("info", {"shared_by": TRUSTED, "resource_type": "LENS", "event_name": "CreateLensShare"})
+    ]
+
+
+def test_a_sharer_hint_whose_listing_broke_off_is_worth_retrying_though_some_were_decided() -> None:
+    # Page one holds one of the sharer's invitations, then the listing fails: more may be on later pages
+    wa = FakeWA(pages={"WORKLOAD": [[item(1)]], "LENS": [[]]}, errors={"WORKLOAD": ListError("Throttling", "slow")})
+    found = Acceptor(wa, sleep=lambda _s: None, max_workers=1, log=NULL_LOG).handle_hints(
+        allow(), [by_sharer(TRUSTED), by_sharer(TRUSTED, "LENS")], attempts=3
+    )
+    assert wa.updated == [(inv_id(1), "ACCEPT")]
+    assert wa.listings.count("WORKLOAD") == 1  # a failed listing is not listed again
+    assert found.status == {f"WORKLOAD/{TRUSTED}": HintStatus.RETRY, f"LENS/{TRUSTED}": HintStatus.NOT_FOUND}
+    assert found.summary.count_of(Tally.NOT_FOUND) == 1  # only the lens
+
+
+def test_a_sharer_hint_with_a_failed_or_deferred_update_is_worth_retrying() -> None:
+    for answer in (
+        UpdateResult(UpdateStatus.FAILED, "InternalServerException", "x"),
+        UpdateResult(UpdateStatus.NOT_SENT, OUT_OF_TIME, "late"),
+    ):
+        wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2)]]}, updates={inv_id(2): answer})
+        found = Acceptor(wa, log=NULL_LOG).handle_hints(allow(), [by_sharer(TRUSTED), hint(1)])
+        assert found.status == {f"WORKLOAD/{TRUSTED}": HintStatus.RETRY, inv_id(1): HintStatus.DECIDED}
+
+
 def test_a_claimed_sharer_that_disagrees_with_the_api_is_logged_and_the_api_decides() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER), item(2), item(3, SharedBy=["x"])]]})
     log = Log()
@@ -858,6 +982,17 @@ def test_hints_on_the_simulator_decide_what_the_api_lists(world: World) -> None:
     found = acceptor.handle_hints(allow(), [hint(0, "LENS")._replace(invitation_id=lens.share_id), hint(99)])
     assert found.status == {lens.share_id: HintStatus.DECIDED, inv_id(99): HintStatus.NOT_FOUND}
     assert world.status(lens) == "ACCEPTED" and world.status(other) == "PENDING"
+
+
+def test_a_sharer_hint_on_the_simulator_decides_that_sharers_invitations_of_its_type_only(world: World) -> None:
+    mine = [world.workload(TRUSTED, "payments", "READONLY"), world.workload(TRUSTED, "ledger", "READONLY")]
+    others = [world.workload(OTHER, "shadow", "READONLY"), world.lens(TRUSTED, "security-lens")]
+    found = Acceptor(_adapter(world), log=NULL_LOG).handle_hints(
+        allow(allowed_accounts=frozenset({TRUSTED, OTHER})), [by_sharer(TRUSTED)]
+    )
+    assert found.status == {f"WORKLOAD/{TRUSTED}": HintStatus.DECIDED}
+    assert [world.status(s) for s in mine] == ["ACCEPTED", "ACCEPTED"]
+    assert [world.status(s) for s in others] == ["PENDING", "PENDING"]
 
 
 # -- the time budget reaches every call; workers are bounded; nothing raised escapes ---------------------
@@ -1055,3 +1190,21 @@ def test_logged_records_say_whether_the_run_is_dry() -> None:
         log = Log()
         Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=log).sweep(allow(dry_run=dry_run))
         assert log.find("invitation decided")[0][1]["dry_run"] is dry_run
+
+
+def test_every_decision_record_reaches_the_extra_sinks_after_its_log_line() -> None:
+    # Given an acceptor with a sink, over three invitations: accepted, left pending, failed
+    log = Log()
+    seen: list[tuple[int, dict[str, Any]]] = []
+    wa = FakeWA(
+        pages={"WORKLOAD": [[item(1), item(2, sharer=OTHER), item(3)]]},
+        updates={inv_id(3): UpdateResult(UpdateStatus.FAILED, "AccessDeniedException", "denied")},
+    )
+    acceptor = Acceptor(wa, log=log, sinks=[lambda record: seen.append((len(log.lines), record))], max_workers=1)
+    # When it sweeps
+    acceptor.sweep(allow())
+    # Then each sink call follows the record's own log line and carries the same record
+    logged = [fields for _, msg, fields in log.lines if msg in ("invitation decided", "invitation update failed")]
+    assert [record for _, record in seen] == logged
+    assert [n for n, _ in seen] == [1, 2, 3]
+    assert [record["result"] for _, record in seen] == ["accepted", "left_pending", "failed"]

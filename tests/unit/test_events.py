@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from acceptor.events import (
     MAX_EVENT_DEPTH,
     IgnoredEvent,
     InvalidEvent,
+    ShareHint,
+    SharerHint,
     is_sqs_batch,
     message_id_of,
     parse_share_event,
@@ -42,6 +45,7 @@ def load(name: str) -> dict[str, Any]:
 def test_sample_share_events_parse_to_hints(name: str, rtype: str) -> None:
     event = load(name)
     hint = parse_share_event(event)
+    assert isinstance(hint, ShareHint)
     assert hint.resource_type == rtype
     assert hint.invitation_id == event["detail"]["responseElements"]["ShareId"]
     assert hint.event_id == event["id"]
@@ -57,7 +61,7 @@ def test_scheduled_sample_and_empty_request_start_a_sweep() -> None:
 def test_malformed_sample_is_rejected() -> None:
     with pytest.raises(InvalidEvent) as err:
         parse_share_event(load("malformed-share.json"))
-    assert err.value.reason == "missing_share_id"
+    assert err.value.reason == "malformed_share_id"
 
 
 def _mutate(path: list[str], value: Any) -> dict[str, Any]:
@@ -74,13 +78,14 @@ def _mutate(path: list[str], value: Any) -> dict[str, Any]:
         (["detail"], "not a dict", "missing_detail"),
         (["detail", "eventName"], "DeleteWorkloadShare", "unexpected_event_name"),
         (["detail", "eventName"], "UpdateShareInvitation", "unexpected_event_name"),
-        (["detail", "responseElements"], None, "missing_share_id"),
-        (["detail", "responseElements", "ShareId"], "A1B2C3D4E5F60718293A4B5C6D7E8F90", "missing_share_id"),
-        (["detail", "responseElements", "ShareId"], "a1b2c3", "missing_share_id"),
-        (["detail", "responseElements", "ShareId"], 12345, "missing_share_id"),
-        (["detail", "responseElements", "ShareId"], ..., "missing_share_id"),
-        (["detail", "responseElements", "ShareId"], "a1b2c3d4e5f60718293a4b5c6d7e8f90\n", "missing_share_id"),
-        (["detail", "responseElements", "ShareId"], "a1b2c3d4e5f60718293a4b5c6d7e8f9\u0660", "missing_share_id"),
+        (["detail", "responseElements"], "ShareId", "malformed_share_id"),
+        (["detail", "responseElements"], ["a1b2c3d4e5f60718293a4b5c6d7e8f90"], "malformed_share_id"),
+        (["detail", "responseElements", "ShareId"], "A1B2C3D4E5F60718293A4B5C6D7E8F90", "malformed_share_id"),
+        (["detail", "responseElements", "ShareId"], "a1b2c3", "malformed_share_id"),
+        (["detail", "responseElements", "ShareId"], "", "malformed_share_id"),
+        (["detail", "responseElements", "ShareId"], 12345, "malformed_share_id"),
+        (["detail", "responseElements", "ShareId"], "a1b2c3d4e5f60718293a4b5c6d7e8f90\n", "malformed_share_id"),
+        (["detail", "responseElements", "ShareId"], "a1b2c3d4e5f60718293a4b5c6d7e8f9\u0660", "malformed_share_id"),
         (["detail", "eventName"], ["CreateWorkloadShare"], "unexpected_event_name"),
     ],
 )
@@ -94,13 +99,21 @@ def test_share_event_shapes_rejected(path: list[str], value: Any, reason: str) -
 def test_lowercase_share_id_key_accepted() -> None:
     event = _mutate(["detail", "responseElements", "ShareId"], ...)
     event["detail"]["responseElements"]["shareId"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-    assert parse_share_event(event).invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    assert parse_share_event(event) == ShareHint(
+        "a1b2c3d4e5f60718293a4b5c6d7e8f90", "WORKLOAD", event["id"], "CreateWorkloadShare", "222222222222"
+    )
+
+
+def _share_hint(event: dict[str, Any]) -> ShareHint:
+    hint = parse_share_event(event)
+    assert isinstance(hint, ShareHint)
+    return hint
 
 
 def test_claimed_sharer_that_is_not_an_account_is_dropped() -> None:
-    assert parse_share_event(_mutate(["account"], "2222")).claimed_sharer is None
-    assert parse_share_event(_mutate(["account"], "222222222222\n")).claimed_sharer is None
-    assert parse_share_event(_mutate(["account"], "\uff12" * 12)).claimed_sharer is None  # fullwidth 2
+    assert _share_hint(_mutate(["account"], "2222")).claimed_sharer is None
+    assert _share_hint(_mutate(["account"], "222222222222\n")).claimed_sharer is None
+    assert _share_hint(_mutate(["account"], "\uff12" * 12)).claimed_sharer is None  # fullwidth 2
 
 
 @pytest.mark.parametrize("code", ["ValidationException", "AccessDenied", ""])
@@ -117,7 +130,7 @@ def test_a_share_for_another_account_is_ignored(key: str) -> None:
     with pytest.raises(IgnoredEvent) as err:
         parse_share_event(event, own_account="111111111111")
     assert err.value.reason == "other_account"
-    assert parse_share_event(event).invitation_id  # without knowing our account, the API decides
+    assert _share_hint(event).invitation_id  # without knowing our account, the API decides
     event["detail"]["requestParameters"][key] = "arn:aws:iam::999999999999:user/alice"
     with pytest.raises(IgnoredEvent):
         parse_share_event(event, own_account="111111111111")
@@ -224,8 +237,11 @@ def test_fuzzed_share_event_fields_give_a_hint_only_when_well_formed(event: dict
         hint = parse_share_event(event)
     except (InvalidEvent, IgnoredEvent):
         return
-    assert len(hint.invitation_id) == 32
     assert event["source"] == "aws.wellarchitected"
+    if isinstance(hint, SharerHint):
+        assert hint.sharer == event["account"] and len(hint.sharer) == 12
+    else:
+        assert len(hint.invitation_id) == 32
 
 
 # Exact behaviour the broader tests above leave open: boundaries, the messages naming the bad value, and the
@@ -242,7 +258,7 @@ def _padded_to(event: dict[str, Any], size: int) -> dict[str, Any]:
 
 def test_an_event_of_exactly_the_largest_size_is_accepted_one_byte_more_is_not() -> None:
     share = _padded_to(load("share-workload.json"), MAX_EVENT_BYTES)
-    assert parse_share_event(share).invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    assert _share_hint(share).invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
     sweep = _padded_to(load("scheduled-sweep.json"), MAX_EVENT_BYTES)
     assert parse_sweep_event(sweep) == sweep["id"]
     with pytest.raises(InvalidEvent) as err:
@@ -312,11 +328,11 @@ def test_a_hint_carries_the_event_name() -> None:
             "eventName is 'DeleteWorkloadShare', expected one of "
             "['CreateLensShare', 'CreateProfileShare', 'CreateTemplateShare', 'CreateWorkloadShare']",
         ),
-        (["detail", "responseElements"], None, "CreateWorkloadShare event has no responseElements"),
+        (["detail", "responseElements"], "x", "responseElements is a str, not an object"),
         (
             ["detail", "responseElements", "ShareId"],
             "a1b2",
-            "responseElements.ShareId is 'a1b2', not 32 hex characters",
+            "responseElements.ShareId is 'a1b2', not 32 lowercase hex digits",
         ),
     ],
 )
@@ -341,7 +357,8 @@ def test_ignored_events_name_why() -> None:
 @pytest.mark.parametrize("shared_with", ["someone@example.com", "11111111111", "arn:aws:iam::999999999999:group/g"])
 def test_a_recipient_of_unknown_shape_is_left_to_the_api(shared_with: str) -> None:
     event = _mutate(["detail", "requestParameters", "SharedWith"], shared_with)
-    assert parse_share_event(event, own_account="111111111111").invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    hint = parse_share_event(event, own_account="111111111111")
+    assert isinstance(hint, ShareHint) and hint.invitation_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
 @pytest.mark.parametrize("record", [["messageId", "m1"], "m1", {"messageId": ""}, {"messageId": 7}])
@@ -407,3 +424,153 @@ def test_bad_sqs_records_keep_their_message_id_and_say_what_is_wrong() -> None:
         None,
     ]
     assert messages[3].event == "x" * (MAX_EVENT_BYTES - 2)
+
+
+# -- a share event without a share id: a hint for its resource type and its sharer -----------------------
+
+
+def _without_share_id(name: str = "share-workload.json") -> dict[str, Any]:
+    event = copy.deepcopy(load(name))
+    del event["detail"]["responseElements"]["ShareId"]
+    return event
+
+
+@pytest.mark.parametrize(
+    ("name", "rtype"),
+    [
+        ("share-workload.json", "WORKLOAD"),
+        ("share-lens.json", "LENS"),
+        ("share-profile.json", "PROFILE"),
+        ("share-template.json", "TEMPLATE"),
+    ],
+)
+def test_a_share_event_without_a_share_id_is_a_hint_for_its_type_and_sharer(name: str, rtype: str) -> None:
+    event = _without_share_id(name)
+    hint = parse_share_event(event, own_account="111111111111")
+    assert hint == SharerHint(rtype, "222222222222", event["id"], event["detail"]["eventName"])
+    assert hint.key == f"{rtype}/222222222222"
+
+
+def test_the_sample_without_a_share_id_is_a_sharer_hint() -> None:
+    event = load("share-workload-no-shareid.json")
+    assert "ShareId" not in event["detail"]["responseElements"]
+    assert parse_share_event(event, "111111111111") == SharerHint(
+        "WORKLOAD", "222222222222", event["id"], "CreateWorkloadShare"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (["detail", "responseElements"], ...),
+        (["detail", "responseElements"], None),  # CloudTrail writes null for calls without a response
+        (["detail", "responseElements", "ShareId"], None),
+        (["detail", "recipientAccountId"], ...),  # the event's account alone names the sharer
+        (["detail", "userIdentity", "accountId"], "999999999999"),  # the caller is not read
+        (["detail", "userIdentity"], ...),
+    ],
+)
+def test_shapes_without_a_share_id_that_still_name_type_and_sharer(path: list[str], value: Any) -> None:
+    event = _without_share_id()
+    node = event
+    for key in path[:-1]:
+        node = node[key]
+    if value is ...:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    hint = parse_share_event(event, "111111111111")
+    assert isinstance(hint, SharerHint) and (hint.resource_type, hint.sharer) == ("WORKLOAD", "222222222222")
+
+
+def test_without_the_events_account_cloudtrails_recipient_account_names_the_sharer() -> None:
+    event = _without_share_id()
+    del event["account"]
+    event["detail"]["recipientAccountId"] = "333333333333"
+    hint = parse_share_event(event)
+    assert isinstance(hint, SharerHint) and hint.sharer == "333333333333"
+
+
+@pytest.mark.parametrize(
+    ("account", "recipient_account", "reason", "message"),
+    [
+        (..., ..., "missing_sharer", "CreateWorkloadShare event has no ShareId and no account naming its sharer"),
+        ("2222", "222222222222", "invalid_sharer", "account is '2222', not a 12-digit account id"),
+        ("222222222222\n", ..., "invalid_sharer", "account is '222222222222\\n', not a 12-digit account id"),
+        ("\uff12" * 12, ..., "invalid_sharer", f"account is {chr(0xFF12) * 12!r}, not a 12-digit account id"),
+        (222222222222, ..., "invalid_sharer", "account is 222222222222, not a 12-digit account id"),
+        (
+            "222222222222",
+            ["222222222222"],
+            "invalid_sharer",
+            "detail.recipientAccountId is ['222222222222'], not a 12-digit account id",
+        ),
+        (
+            "222222222222",
+            "333333333333",
+            "conflicting_sharer",
+            "CreateWorkloadShare event names two sharers: account=222222222222, detail.recipientAccountId=333333333333",
+        ),
+    ],
+)
+def test_without_a_share_id_an_event_without_one_valid_sharer_stays_invalid(
+    account: Any, recipient_account: Any, reason: str, message: str
+) -> None:
+    event = _without_share_id()
+    for where, key, value in ((event, "account", account), (event["detail"], "recipientAccountId", recipient_account)):
+        if value is ...:
+            del where[key]
+        else:
+            where[key] = value
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event, "111111111111")
+    assert (err.value.reason, str(err.value)) == (reason, message)
+
+
+@pytest.mark.parametrize("shared_with", [..., None, "someone@example.com", "11111111111", 111111111111])
+def test_without_a_share_id_an_event_must_name_its_recipient(shared_with: Any) -> None:
+    event = _without_share_id()
+    if shared_with is ...:
+        del event["detail"]["requestParameters"]
+    else:
+        event["detail"]["requestParameters"]["SharedWith"] = shared_with
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event, "111111111111")
+    assert err.value.reason == "missing_recipient"
+    assert str(err.value) == (
+        "CreateWorkloadShare event has no ShareId and its requestParameters.SharedWith names no account"
+    )
+
+
+def test_without_a_share_id_a_principal_of_this_account_is_a_valid_recipient() -> None:
+    event = _without_share_id()
+    event["detail"]["requestParameters"]["SharedWith"] = "arn:aws:iam::111111111111:role/Reviewer"
+    assert isinstance(parse_share_event(event, "111111111111"), SharerHint)
+    assert isinstance(parse_share_event(event), SharerHint)  # our account unknown: still a named recipient
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"errorCode": "AccessDenied"}, "failed_call"),
+        ({"requestParameters": {"SharedWith": "999999999999"}}, "other_account"),
+        ({"requestParameters": {"sharedWith": "arn:aws:iam::999999999999:user/alice"}}, "other_account"),
+        ({"requestParameters": {"SharedWith": "o-abcdefghij"}}, "organization_share"),
+    ],
+)
+def test_without_a_share_id_failed_calls_and_other_recipients_are_still_ignored(
+    change: dict[str, Any], reason: str
+) -> None:
+    event = _without_share_id()
+    event["detail"].update(change)
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(event, "111111111111")
+    assert err.value.reason == reason
+
+
+def test_without_a_share_id_the_event_checks_come_first() -> None:
+    event = _without_share_id()
+    event["source"] = "custom.forger"
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event, "111111111111")
+    assert err.value.reason == "unexpected_source"

@@ -7,9 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from acceptor.deadline import Deadline
+from acceptor.events import ShareHint, SharerHint
 from acceptor.fanout import Threads, in_order
-from acceptor.listing import Lister
+from acceptor.listing import Lister, asked_by, sent_by
+from acceptor.outcomes import HintStatus, Outcome, Result, hint_status
 from acceptor.wellarchitected import ListError
+from policy import Invitation
 
 
 def summary(n: int, rtype: str | None = "WORKLOAD", **extra: Any) -> dict[str, Any]:
@@ -121,6 +124,58 @@ def test_find_keeps_only_hinted_ids_and_does_not_relist_a_failed_type() -> None:
     assert list(found.by_id) == [f"{1:032x}"] and found.errors == {"LENS": error}
     assert source.listings == ["LENS", "WORKLOAD", "WORKLOAD"] and slept == [1.0]
     assert Lister(Pages({})).find({}) == ({}, [], {})
+
+
+def test_find_for_sharers_reads_their_types_to_the_end_and_keeps_only_their_invitations() -> None:
+    other = "333333333333"
+    source = Pages(
+        {
+            "WORKLOAD": [[summary(1)], [summary(2, SharedBy=other)], [summary(3, rtype=None)]],
+            "LENS": [[summary(4, "LENS")], [summary(5, "LENS")]],
+        }
+    )
+    found = Lister(source).find(
+        {"WORKLOAD": {f"{2:032x}"}, "LENS": {f"{4:032x}"}}, sharers={"WORKLOAD": {"222222222222"}}
+    )
+    # WORKLOAD (a sharer's type) is read to its last page though its hinted id was on page two; LENS stops
+    assert sorted(source.read) == [("LENS", 0), ("WORKLOAD", 0), ("WORKLOAD", 1), ("WORKLOAD", 2)]
+    assert sorted(found.by_id) == [f"{n:032x}" for n in (1, 2, 3, 4)]  # 3: its type filled in, then matched
+    assert Lister(Pages({"PROFILE": [[summary(6, "PROFILE")]]})).find({}, sharers={"PROFILE": {other}}).by_id == {}
+
+
+def test_find_lists_a_sharers_type_again_only_while_none_of_its_invitations_is_listed() -> None:
+    slept: list[float] = []
+    source = Pages({"LENS": lambda n: [[summary(1, "LENS")]] if n >= 1 else [[]]})
+    found = Lister(source).find({}, sharers={"LENS": {"222222222222"}}, attempts=3, sleep=slept.append)
+    assert source.listings == ["LENS", "LENS"] and slept == [1.0] and list(found.by_id) == [f"{1:032x}"]
+
+
+def test_what_hints_ask_for_and_which_listed_invitations_a_sharer_hint_covers() -> None:
+    hints = [
+        ShareHint(f"{1:032x}", "WORKLOAD", None, "CreateWorkloadShare", None),
+        SharerHint("WORKLOAD", "222222222222", None, "CreateWorkloadShare"),
+        SharerHint("LENS", "333333333333", None, "CreateLensShare"),
+    ]
+    assert asked_by(hints) == ({"WORKLOAD": {f"{1:032x}"}}, {"WORKLOAD": {"222222222222"}, "LENS": {"333333333333"}})
+    mine = {"WORKLOAD": {"222222222222"}}
+    assert sent_by(summary(1), mine) and not sent_by(summary(1, "LENS"), mine)
+    assert not sent_by(summary(1, SharedBy="333333333333"), mine)
+    assert not sent_by(summary(1, SharedBy=["222222222222"]), mine)  # unhashable junk: no match, no crash
+    assert not sent_by(summary(1, rtype=None), mine) and not sent_by(summary(1, ShareResourceType=["x"]), mine)
+
+
+def test_a_hints_status_from_the_outcomes_it_covers() -> None:
+    def outcome(result: Result) -> Outcome:
+        return Outcome(Invitation(None, None, None, None, None, None, None), None, result)
+
+    done, failed = outcome(Result.ACCEPTED), outcome(Result.FAILED)
+    assert hint_status([done], listing_failed=False) is HintStatus.DECIDED
+    assert hint_status([done], listing_failed=True) is HintStatus.DECIDED  # an id hint seen before the failure
+    assert hint_status([done], listing_failed=True, whole_type=True) is HintStatus.RETRY  # more may be unseen
+    assert hint_status([done, failed], listing_failed=False, whole_type=True) is HintStatus.RETRY
+    assert hint_status([done, outcome(Result.DEFERRED)], listing_failed=False) is HintStatus.RETRY
+    assert hint_status([], listing_failed=False, whole_type=True) is HintStatus.NOT_FOUND
+    assert hint_status([], listing_failed=True) is HintStatus.RETRY
 
 
 def test_still_listed_is_true_false_or_unknown() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from acceptor.deadline import Deadline
+from acceptor.events import ShareHint, SharerHint
 from acceptor.organizations import ancestries_of
 from acceptor.outcomes import Outcome, Result, Summary, Tally
 from acceptor.recorder import NULL_LOG, Recorder
@@ -105,7 +106,7 @@ def test_the_runs_other_findings_are_counted_and_logged() -> None:
     recorder.listing_failed("WORKLOAD", ListError("AccessDeniedException", "no"))
     recorder.listing_failed("PROFILE", ListError(OUT_OF_TIME, "late"))
     recorder.lookup_failed("222222222222", "AccessDenied")
-    recorder.not_found(f"{1:032x}", "LENS", "CreateLensShare")
+    recorder.not_found(ShareHint(f"{1:032x}", "LENS", None, "CreateLensShare", None))
     recorder.disagreement(f"{1:032x}", "222222222222", ["x"])
     summary = recorder.summary
     assert summary.count_of(Tally.MALFORMED_ITEMS) == 1 and summary.count_of(Tally.ORG_LOOKUP_FAILURES) == 1
@@ -157,3 +158,24 @@ def test_ancestries_of_looks_up_each_well_formed_sharer_once() -> None:
 
     ancestries_of(["222222222222", "444444444444"], lookup, fan_out=fan_out)
     assert used == [2]
+
+
+def test_a_sharer_hint_is_counted_apart_and_logged_at_info_never_as_invalid() -> None:
+    log = Log()
+    recorder = Recorder(Summary(dry_run=False), log)
+    hint = SharerHint("LENS", "222222222222", "event-1", "CreateLensShare")
+    recorder.sharer_hint(hint)
+    recorder.not_found(hint)
+    summary = recorder.summary
+    assert summary.count_of(Tally.SHARE_EVENTS_BY_SHARER) == 1 and summary.count_of(Tally.NOT_FOUND) == 1
+    assert summary.count_of(Tally.INVALID_EVENTS) == 0
+    assert summary.to_dict()["share_events_by_sharer"] == 1
+    where = {"shared_by": "222222222222", "resource_type": "LENS", "event_name": "CreateLensShare"}
+    assert log.lines == [
+        (
+            "info",
+            "share event has no share id; deciding the sharer's pending invitations of its type",
+            {**where, "event_id": "event-1"},
+        ),
+        ("info", "no invitation of this sharer listed; left for the sweep", where),
+    ]

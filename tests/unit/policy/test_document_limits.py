@@ -94,3 +94,9 @@ def test_a_duplicate_rule_id_is_reported_even_when_that_rule_has_other_errors() 
     ]
     first_broken = issues(json.dumps({"version": 1, "rules": [broken, RULE]}))
     assert first_broken[-1] == "$.rules[1].id: 'platform' is also the id of rule 0"
+
+
+def test_a_yaml_mapping_with_an_unhashable_key_is_invalid_yaml() -> None:
+    [issue] = issues("version: 1\n? [a, b]\n: 1\nrules: []\n")
+    assert issue.startswith("$: is neither valid JSON nor valid YAML: while constructing a mapping")
+    assert "found unhashable key" in issue

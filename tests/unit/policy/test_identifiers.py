@@ -76,3 +76,11 @@ def test_the_role_arn_and_ou_patterns() -> None:
     assert not re.fullmatch(IAM_ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:user/org-lookup")
     assert OU_OR_ROOT_ID.fullmatch("ou-ab12-abcdefgh") and OU_OR_ROOT_ID.fullmatch("r-ab12")
     assert not OU_OR_ROOT_ID.fullmatch("ou-AB12-abcdefgh") and not OU_OR_ROOT_ID.fullmatch("o-abcdefghij")
+
+
+def test_a_principal_arn_may_be_2048_characters_and_no_more() -> None:
+    prefix = "arn:aws:iam::123456789012:user/"
+    path = ("a" * 500 + "/") * 4
+    longest = prefix + path + "b" * (2048 - len(prefix) - len(path))
+    assert len(longest) == 2048 and principal_account(longest) == "123456789012"
+    assert principal_account(longest + "b") is None
