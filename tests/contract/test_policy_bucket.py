@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from acceptor.s3_uri import parse_s3_uri
-from tests.contract.test_policy_s3_templates import BAD_URIS, GOOD_URIS
-from tests.contract.test_policy_templates import PARAMS, ROLES, TEMPLATE
-from tests.contract.test_template import _statements
+from tests.support.acceptor_template import PARAMS, ROLES, TEMPLATE
+from tests.support.s3_uris import BAD_URIS, GOOD_URIS
+from tests.support.templates import as_list, statements
 from tools.cfn_template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,10 +26,6 @@ ORG_ID = "o-abcd123456"
 OWNERS = f"arn:aws:iam::{CENTRAL_ACCOUNT}:role/policy-owners,arn:aws:iam::888888888888:role/ci/publisher"
 DEFAULT_ARN = f"arn:aws:s3:::wa-share-acceptor-policy-{CENTRAL_ACCOUNT}-eu-west-1"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{CENTRAL_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _resolved(overrides: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -122,7 +118,7 @@ def test_only_the_owners_write() -> None:
         a
         for s in statements.values()
         if s["Effect"] == "Allow"
-        for a in _as_list(s["Action"])
+        for a in as_list(s["Action"])
         if a.startswith(("s3:Put", "s3:Delete", "s3:Restore"))
     }
     deny = statements["OnlyOwnersWrite"]
@@ -167,8 +163,8 @@ def test_the_output_uri_is_what_every_acceptor_may_read(key: str) -> None:
         resolver = Resolver(TEMPLATE, {"PolicyS3Uri": uri}, region="us-east-1", account="111111111111")
         granted = [
             s["Resource"]
-            for s in _statements(resolver.resolve(ROLES[role]["Properties"]["Policies"]))
-            if "s3:GetObject" in _as_list(s["Action"])
+            for s in statements(resolver.resolve(ROLES[role]["Properties"]["Policies"]))
+            if "s3:GetObject" in as_list(s["Action"])
         ]
         # Then the acceptor's role may read exactly the object the bucket lets the organization read
         read = _bucket_statements({"BucketName": "acme-wa-policy", "DocumentKey": key})["OrganizationReadsTheDocument"]

@@ -14,20 +14,16 @@ from hypothesis import strategies as st
 
 from acceptor.s3_uri import parse_s3_uri
 from acceptor.settings import ConfigurationError, load_settings
-from tests.contract.test_policy_templates import PARAMS, ROLES, TEMPLATE
-from tests.contract.test_template import _statements
+from tests.support.acceptor_template import PARAMS, ROLES, TEMPLATE
+from tests.support.s3_uris import BAD_URIS, GOOD_URIS, URI
+from tests.support.templates import as_list, statements
 from tools.cfn_template import Resolver, function_properties
 from tools.stackset_template import stackset_template
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
-URI = "s3://acme-wa-policy/wa-share-acceptor/policy.json"
 KEY_ARN = "arn:aws:kms:eu-central-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 MRK_ARN = "arn:aws:kms:us-east-1:999999999999:key/mrk-1234abcd12ab34cd56ef1234567890ab"
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _s3_kms_statements(role: str, overrides: dict[str, str]) -> list[dict[str, Any]]:
@@ -36,8 +32,8 @@ def _s3_kms_statements(role: str, overrides: dict[str, str]) -> list[dict[str, A
     policies = resolver.resolve(ROLES[role]["Properties"]["Policies"])
     return [
         s
-        for s in _statements(policies)
-        if any(a.split(":")[0] in ("s3", "kms") for a in _as_list(s["Action"])) and s.get("Sid") != "NotifyEncrypted"
+        for s in statements(policies)
+        if any(a.split(":")[0] in ("s3", "kms") for a in as_list(s["Action"])) and s.get("Sid") != "NotifyEncrypted"
     ]
 
 
@@ -59,50 +55,6 @@ def test_both_functions_get_the_variables(function: str) -> None:
     variables = function_properties(TEMPLATE, function, resolver)["Environment"]["Variables"]
     assert (variables["POLICY_S3_URI"], variables["POLICY_S3_REGION"]) == (pinned, "us-east-1")
     assert "POLICY_KMS_KEY_ARN" not in variables  # S3 decrypts; the key matters to IAM only
-
-
-GOOD_URIS = [
-    URI,
-    "s3://abc/p",
-    "s3://my.bucket-1/a/b/c.yaml",
-    "s3://acme-wa-policy/policy.json?versionId=3HL4kqtJvjVBH40Nrjfkd",
-    "s3://acme-wa-policy/policy.json?versionId=null",
-    "s3://acme/team_a/(prod)/policy!v2'final'.json",
-    "s3://" + "b" * 63 + "/" + "/".join(["k" * 255] * 4),
-]
-BAD_URIS = [
-    "acme-wa-policy/policy.json",
-    "S3://acme/policy.json",
-    "s3://acme",
-    "s3://acme/",
-    "s3://acme//policy.json",
-    "s3://acme/policy.json/",
-    "s3:///policy.json",
-    "s3://ab/policy.json",  # a bucket name has 3 to 63 characters
-    "s3://" + "b" * 64 + "/p",
-    "s3://Acme/policy.json",
-    "s3://acme_bucket/policy.json",
-    "s3://-acme/policy.json",
-    "s3://acme/*",
-    "s3://acme/policy*.json",
-    "s3://acme/pol?cy.json",
-    "s3://acme/${aws:username}.json",
-    "s3://acme/a b.json",
-    "s3://acme/pólicy.json",
-    "s3://acme/policy.json\n",
-    " s3://acme/policy.json",
-    "s3://acme/./policy.json",
-    "s3://acme/../policy.json",
-    "s3://acme/a/..",
-    "s3://acme/a/.?versionId=x",
-    "s3://acme/policy.json?versionId=",
-    "s3://acme/policy.json?versionid=x",
-    "s3://acme/policy.json?versionId=a/b",
-    "s3://acme/policy.json?versionId=x&partNumber=1",
-    "s3://acme/" + "k" * 256,
-    "https://acme.s3.amazonaws.com/policy.json",
-    "arn:aws:s3:::acme/policy.json",
-]
 
 
 @pytest.mark.parametrize("value", GOOD_URIS)
@@ -197,8 +149,8 @@ def test_get_object_on_exactly_that_object(role: str, uri: str) -> None:
     assert statement["Effect"] == "Allow" and "Condition" not in statement
     # GetObject with a VersionId needs s3:GetObjectVersion and not s3:GetObject (S3 API reference)
     expected = "s3:GetObjectVersion" if location.version_id else "s3:GetObject"
-    assert _as_list(statement["Action"]) == [expected]
-    assert _as_list(statement["Resource"]) == [location.object_arn()]
+    assert as_list(statement["Action"]) == [expected]
+    assert as_list(statement["Resource"]) == [location.object_arn()]
     assert "*" not in statement["Resource"] and "?" not in statement["Resource"]
 
 
@@ -206,9 +158,9 @@ def test_get_object_on_exactly_that_object(role: str, uri: str) -> None:
 @pytest.mark.parametrize("role", ["SweepRole", "ShareEventRole"])
 def test_kms_decrypt_only_with_a_key_on_that_key_through_s3(role: str, key: str, region: str) -> None:
     statements = _s3_kms_statements(role, {"PolicyS3Uri": URI, "PolicyKmsKeyArn": key, "PolicyS3Region": region})
-    [kms] = [s for s in statements if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
-    assert _as_list(kms["Action"]) == ["kms:Decrypt"]  # reading needs no GenerateDataKey
-    assert _as_list(kms["Resource"]) == [key]
+    [kms] = [s for s in statements if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    assert as_list(kms["Action"]) == ["kms:Decrypt"]  # reading needs no GenerateDataKey
+    assert as_list(kms["Resource"]) == [key]
     # S3 requires an SSE-KMS key in the bucket's region: the key's ARN names the service endpoint
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
 
@@ -219,8 +171,8 @@ def test_stackset_output_carries_the_s3_parameters_and_the_conditional_read() ->
     assert {"HasPolicyS3Uri", "PolicyS3Pinned", "HasPolicyKmsKey"} <= set(converted["Conditions"])
     for role in ROLES:
         resolved = Resolver(converted, {"PolicyS3Uri": URI}).resolve(converted["Resources"][role])
-        reads = [s for s in _statements(resolved) if "s3:GetObject" in _as_list(s["Action"])]
-        assert [_as_list(s["Resource"]) for s in reads] == [[parse_s3_uri(URI).object_arn()]]
+        reads = [s for s in statements(resolved) if "s3:GetObject" in as_list(s["Action"])]
+        assert [as_list(s["Resource"]) for s in reads] == [[parse_s3_uri(URI).object_arn()]]
 
 
 _URI_PARTS = st.sampled_from(

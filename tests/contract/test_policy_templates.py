@@ -14,16 +14,12 @@ import pytest
 
 from acceptor.settings import load_settings
 from policy import Action, Invitation, evaluate, load_document
+from tests.support.acceptor_template import PARAMS, RESOURCES, ROLES, TEMPLATE
 from tests.support.templates import as_list, statements
 from tools.cfn_template import Resolver, function_properties, load_template
 from tools.stackset_template import stackset_template
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = load_template(ROOT / "template.yaml")
-PARAMS = TEMPLATE["Parameters"]
-RESOURCES = TEMPLATE["Resources"]
-# The functions' roles (the hub forwarding role reads no policy)
-ROLES = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::IAM::Role" and k != "HubForwardingRole"}
 CENTRAL_PATH = ROOT / "templates" / "policy-parameter.yaml"
 CENTRAL = load_template(CENTRAL_PATH)
 ACCOUNT = "111111111111"

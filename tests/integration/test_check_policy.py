@@ -20,72 +20,13 @@ from moto import mock_aws
 
 from policy import Action, Invitation, OrgAncestry, evaluate, load_document
 from simulator import Simulator, serve
+from tests.support.policy_preview import DOCUMENT, EXPECTED, RECIPIENT, WORLD, assert_nothing_was_updated, env_file
 from tools import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 POLICY_DOCUMENTS = (ROOT / "docs" / "policy-documents.md").read_text()
-RECIPIENT = "111111111111"
 PLATFORM_OU = "ou-ab12-platform1"
-
-DOCUMENT = """\
-version: 1
-non_matching_action: IGNORE
-rules:
-  - id: vendor-never
-    action: REJECT
-    sharers: {accounts: ["555555555555"]}
-  - id: platform
-    action: ACCEPT
-    sharers: {accounts: ["222222222222"]}
-  - id: security-lenses
-    action: ACCEPT
-    sharers: {accounts: ["333333333333"]}
-    resource_types: [LENS]
-    resource_names: ["acme-*"]
-"""
-# What the variables in events/env.json allow: 222222222222 and 333333333333, READONLY, all types;
-# 555555555555 denied.
-
-WORLD = {
-    "region": "us-east-1",
-    "accounts": {
-        "222222222222": {
-            "workloads": [
-                {
-                    "name": "payments-api",
-                    "shares": [{"with": RECIPIENT, "permission": "READONLY", "share_id": "1" * 32}],
-                },
-                {"name": "ledger", "shares": [{"with": RECIPIENT, "permission": "CONTRIBUTOR", "share_id": "2" * 32}]},
-            ],
-            "templates": [{"name": "standard-review", "shares": [{"with": RECIPIENT, "share_id": "3" * 32}]}],
-        },
-        "333333333333": {
-            "lenses": [
-                {"name": "acme-security", "shares": [{"with": RECIPIENT, "share_id": "4" * 32}]},
-                {"name": "data-lens", "shares": [{"with": RECIPIENT, "share_id": "5" * 32}]},
-            ],
-            "profiles": [{"name": "pci-profile", "shares": [{"with": RECIPIENT, "share_id": "6" * 32}]}],
-        },
-        "444444444444": {"workloads": [{"name": "unknown-app", "shares": [{"with": RECIPIENT, "share_id": "7" * 32}]}]},
-        "555555555555": {"lenses": [{"name": "acme-vendor", "shares": [{"with": RECIPIENT, "share_id": "8" * 32}]}]},
-        "666666666666": {
-            "workloads": [{"name": "platform-app", "shares": [{"with": RECIPIENT, "share_id": "9" * 32}]}],
-            "profiles": [{"name": "shared-elsewhere", "shares": [{"with": "999999999999", "share_id": "a" * 32}]}],
-        },
-    },
-}
-EXPECTED = {  # share id -> (action, rule index, rule id) under DOCUMENT
-    "1" * 32: ("ACCEPT", 1, "platform"),
-    "2" * 32: ("IGNORE", None, None),  # CONTRIBUTOR: the platform rule accepts READONLY only
-    "3" * 32: ("ACCEPT", 1, "platform"),
-    "4" * 32: ("ACCEPT", 2, "security-lenses"),
-    "5" * 32: ("IGNORE", None, None),  # not acme-*
-    "6" * 32: ("IGNORE", None, None),  # no rule accepts profiles from 333333333333
-    "7" * 32: ("IGNORE", None, None),
-    "8" * 32: ("REJECT", 0, "vendor-never"),
-    "9" * 32: ("IGNORE", None, None),
-}
 
 
 @pytest.fixture
@@ -107,14 +48,6 @@ def _run(argv: list[str], **kwargs: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = check_policy.main(argv, out=out, err=err, **kwargs)
     return code, out.getvalue(), err.getvalue()
-
-
-def _assert_nothing_was_updated(sim: Simulator) -> None:
-    stats = sim.stats
-    assert set(stats) <= {"total", "ListShareInvitations"}, stats  # no UpdateShareInvitation, nothing else
-    assert stats["ListShareInvitations"] >= 4  # all four types
-    for share_id in EXPECTED:
-        assert sim.share_status(share_id) == "PENDING"
 
 
 # ---------------------------------------------------------------- validate
@@ -227,7 +160,7 @@ def test_what_if_names_the_deciding_rule_and_updates_nothing(sim: Simulator, doc
     by_id = {i["share_invitation_id"]: i for i in report["invitations"]}
     assert by_id["5" * 32]["reason"] == "resource_name_not_allowed"
     assert by_id["4" * 32]["resource_name"] == "acme-security"
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 def test_what_if_text_output(sim: Simulator, document: Path) -> None:
@@ -237,7 +170,7 @@ def test_what_if_text_output(sim: Simulator, document: Path) -> None:
     line = next(line for line in out.splitlines() if line.startswith("4" * 32))
     assert re.search(r"LENS\s+acme-security\s+333333333333\s+-\s+ACCEPT\s+#2 security-lenses allowed_account", line)
     assert "ACCEPT 3, REJECT 1, IGNORE (left pending) 5" in out
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 def test_what_if_against_deployed_variables_lists_what_changes(sim: Simulator, document: Path) -> None:
@@ -254,7 +187,7 @@ def test_what_if_against_deployed_variables_lists_what_changes(sim: Simulator, d
     assert report["deployed_counts"] == {"ACCEPT": 5, "REJECT": 1, "IGNORE": 3}
     change = next(c for c in report["changes"] if c["share_invitation_id"] == "6" * 32)
     assert (change["deployed"]["rule"], change["deployed"]["rule_id"]) == (1, "allowed")
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 def test_what_if_against_a_deployed_document(sim: Simulator, document: Path, tmp_path: Path) -> None:
@@ -274,7 +207,7 @@ def test_what_if_against_a_deployed_document(sim: Simulator, document: Path, tmp
         f"{'8' * 32} LENS 'acme-vendor' from 555555555555: IGNORE (- source_not_allowed) -> REJECT (#0 vendor-never"
         in section
     )
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 def test_an_invalid_deployed_policy_is_named(sim: Simulator, document: Path, tmp_path: Path) -> None:
@@ -316,7 +249,7 @@ def test_ou_rules_use_the_lookup_and_stay_pending_without_it(sim: Simulator, tmp
     found = {i["share_invitation_id"]: i for i in json.loads(out)["invitations"]}
     assert (found["9" * 32]["action"], found["9" * 32]["reason"]) == ("IGNORE", "org_lookup_failed")
     assert "--organizations-role-arn" in found["9" * 32]["detail"]
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 def test_a_bad_role_arn_is_named(sim: Simulator, document: Path) -> None:
@@ -446,7 +379,7 @@ def test_make_check_policy_what_if_over_http(sim: Simulator, document: Path) -> 
     got = {i["share_invitation_id"]: (i["action"], i["rule"], i["rule_id"]) for i in report["invitations"]}
     assert got == EXPECTED
     assert {c["share_invitation_id"] for c in report["changes"]} == {"5" * 32, "6" * 32}
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 # ---------------------------------------------------------------- the example in docs/policy-documents.md
@@ -550,14 +483,8 @@ def ssm() -> Iterator[Any]:
         yield client
 
 
-def _env_file(tmp_path: Path, **variables: str) -> Path:
-    path = tmp_path / "env-vars.json"
-    path.write_text(json.dumps({"Parameters": variables}))
-    return path
-
-
 def test_variables_naming_a_parameter_are_checked_with_its_document(tmp_path: Path, ssm: Any) -> None:
-    env = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", DRY_RUN="false")
+    env = env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", DRY_RUN="false")
     code, out, err = _run(["--env-vars", str(env)], ssm_client=ssm)
     assert code == 0, err
     policy = json.loads(out)["policy"]
@@ -565,7 +492,7 @@ def test_variables_naming_a_parameter_are_checked_with_its_document(tmp_path: Pa
     assert [r.get("id") for r in policy["rules"]] == ["vendor-never", "platform", "security-lenses"]
     assert policy["dry_run"] is False
     # DryRun=true on the stack wins over the document, as in the functions
-    env = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", DRY_RUN="true")
+    env = env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", DRY_RUN="true")
     code, out, _ = _run(["--env-vars", str(env)], ssm_client=ssm)
     assert code == 0 and json.loads(out)["policy"]["dry_run"] is True
 
@@ -574,16 +501,16 @@ def test_an_invalid_or_missing_parameter_is_named(tmp_path: Path, ssm: Any) -> N
     ssm.put_parameter(
         Name="/bad", Type="String", Value='{"version": 1, "rules": [{"action": "ACCEPT", "sharers": {"ous": ["x"]}}]}'
     )
-    code, out, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_PARAMETER="/bad"))], ssm_client=ssm)
+    code, out, err = _run(["--env-vars", str(env_file(tmp_path, POLICY_PARAMETER="/bad"))], ssm_client=ssm)
     assert code == 1 and out == ""
     assert "invalid policy document" in err and "  - $.rules[0].sharers.ous[0]: 'x'" in err
-    code, out, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_PARAMETER="/missing"))], ssm_client=ssm)
+    code, out, err = _run(["--env-vars", str(env_file(tmp_path, POLICY_PARAMETER="/missing"))], ssm_client=ssm)
     assert code == 2 and out == ""
     assert "ssm:GetParameter for /missing failed" in err and "ParameterNotFound" in err
 
 
 def test_variables_a_document_replaces_are_refused(tmp_path: Path, ssm: Any) -> None:
-    env = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", ALLOWED_SOURCE_ACCOUNTS="222222222222")
+    env = env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy", ALLOWED_SOURCE_ACCOUNTS="222222222222")
     code, _, err = _run(["--env-vars", str(env)], ssm_client=ssm)
     assert code == 1 and "ALLOWED_SOURCE_ACCOUNTS: set, but POLICY_PARAMETER names a policy document" in err
 
@@ -592,10 +519,10 @@ def test_variables_naming_a_shipped_file(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "src" / "policies").mkdir(parents=True)
     (tmp_path / "src" / "policies" / "policy.yaml").write_text(DOCUMENT)
     monkeypatch.setattr(check_policy, "ROOT", tmp_path)
-    code, out, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_FILE="policies/policy.yaml"))])
+    code, out, err = _run(["--env-vars", str(env_file(tmp_path, POLICY_FILE="policies/policy.yaml"))])
     assert code == 0, err
     assert json.loads(out)["policy"]["source"] == "file policies/policy.yaml"
-    code, _, err = _run(["--env-vars", str(_env_file(tmp_path, POLICY_FILE="policies/none.yaml"))])
+    code, _, err = _run(["--env-vars", str(env_file(tmp_path, POLICY_FILE="policies/none.yaml"))])
     assert code == 2 and "policy file policies/none.yaml cannot be read" in err
 
 
@@ -606,7 +533,7 @@ def test_what_if_against_the_live_parameter(sim: Simulator, tmp_path: Path, ssm:
         DOCUMENT + "  - id: security-profiles\n    action: ACCEPT\n"
         '    sharers: {accounts: ["333333333333"]}\n    resource_types: [PROFILE]\n'
     )
-    deployed = _env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy")
+    deployed = env_file(tmp_path, POLICY_PARAMETER="/wa-share-acceptor/policy")
     # When previewing against it
     code, out, err = _run(
         ["--policy", str(candidate), "--what-if", "--deployed", str(deployed), "--format", "json"],
@@ -620,7 +547,7 @@ def test_what_if_against_the_live_parameter(sim: Simulator, tmp_path: Path, ssm:
     assert [
         (c["share_invitation_id"], c["deployed"]["action"], c["action"], c["rule_id"]) for c in report["changes"]
     ] == [("6" * 32, "IGNORE", "ACCEPT", "security-profiles")]
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)
 
 
 def test_what_if_says_when_ou_rules_cannot_be_decided(sim: Simulator, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import socket
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import demo
+from tests.support.makefile import makefile_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE = ["make", "--no-print-directory", "-o", ".venv/.installed"]
@@ -92,42 +91,6 @@ def test_invoke_refuses_an_env_vars_typo(tmp_path: Path) -> None:
     )
 
 
-# ---------------------------------------------------------------- make demo
-
-
-def _makefile_recipe(target: str) -> str:
-    text = (ROOT / "Makefile").read_text()
-    start = re.search(rf"^{target}:.*$", text, re.MULTILINE)
-    assert start
-    end = re.search(r"^\S", text[start.end() + 1 :], re.MULTILINE)
-    return text[start.start() : start.end() + 1 + (end.start() if end else len(text))]
-
-
-@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
-def test_every_hint_the_demo_prints_works(strict: bool) -> None:
-    out = io.StringIO()
-    demo.run(out, strict=strict)
-    text = out.getvalue()
-    hints = re.findall(r"make ([a-z-]+)((?: [A-Z_]+=\S+)*)", text)
-    assert hints or strict
-    for target, variables in hints:
-        recipe = _makefile_recipe(target)
-        for name in re.findall(r"([A-Z_]+)=", variables):
-            assert f"$({name})" in recipe or f"$({name}_FLAG)" in recipe, (target, name)
-    # Outside the policy line, no VARIABLE=value the demo would ignore
-    rest = "\n".join(line for line in text.splitlines() if not line.startswith("Demo policy:"))
-    assert set(re.findall(r"\b([A-Z][A-Z_]+)=", rest)) <= {"STRICT"}
-
-
-def test_demo_strict_says_it_runs_the_strict_simulator_and_what_that_changes() -> None:
-    out = io.StringIO()
-    demo.run(out, strict=True)
-    first = out.getvalue().splitlines()[:3]
-    assert first[0].startswith("Strict simulator (STRICT=1)")
-    for change in demo.STRICT_CHANGES:
-        assert change in first[1]
-
-
 # ---------------------------------------------------------------- make build finds python3.13
 
 
@@ -167,19 +130,7 @@ def test_find_python_says_when_there_is_none(tmp_path: Path) -> None:
 
 
 def test_make_build_finds_python_before_installing_the_sam_cli() -> None:
-    recipe = _makefile_recipe("build")
+    recipe = makefile_recipe("build")
     assert re.match(r"build: *##", recipe), "no prerequisite: the SAM CLI is installed only after python3.13 is found"
     assert recipe.index("scripts/find-python 3.13") < recipe.index('echo "build: python3.13 is')
     assert recipe.index('echo "build: python3.13 is') < recipe.index("sam-venv")
-
-
-def test_the_strict_demo_decides_as_the_default_one() -> None:
-    # README: "the decisions must not change" on the strict simulator.
-    def decisions(strict: bool) -> list[tuple[str, ...]]:
-        result = demo.run(io.StringIO(), strict=strict)
-        return sorted(
-            (r["shared_by"], r["resource_type"], r["resource_name"], r["action"], r["result"])
-            for r in result["sweep_records"]
-        )
-
-    assert decisions(strict=True) == decisions(strict=False)

@@ -20,47 +20,11 @@ from policy import load_policy
 from simulator import Simulator
 from simulator.harness import Capture, LambdaContext
 from simulator.sharers import World
-from tests.support.handlers import DENIED, SCHEDULED, SECURITY, TRUSTED, UNKNOWN, components, invoke
+from tests.support.handlers import SCHEDULED, TRUSTED, components, invoke
+from tests.support.policy_scenario import DOCUMENT, DOCUMENT_ENV, ENV_FORM, outcome, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMETER = "/wa-share-acceptor/policy"
-# The scenario of the handler tests, written once as variables and once as a document.
-ENV_FORM = {
-    "ALLOWED_SOURCE_ACCOUNTS": f"{TRUSTED},{SECURITY}",
-    "DENIED_SOURCE_ACCOUNTS": DENIED,
-    "ALLOWED_RESOURCE_TYPES": "WORKLOAD,LENS,PROFILE",
-    "NON_MATCHING_ACTION": "REJECT",
-}
-DOCUMENT = {
-    "version": 1,
-    "non_matching_action": "REJECT",
-    "rules": [
-        {"id": "vendor", "action": "REJECT", "sharers": {"accounts": [DENIED]}},
-        {
-            "id": "trusted",
-            "action": "ACCEPT",
-            "sharers": {"accounts": [TRUSTED, SECURITY]},
-            "resource_types": ["WORKLOAD", "LENS", "PROFILE"],
-        },
-    ],
-}
-# A document for the base environment of the fixtures: no variables of the allowlist may be set with it.
-DOCUMENT_ENV = {"ALLOWED_SOURCE_ACCOUNTS": "", "DENIED_SOURCE_ACCOUNTS": ""}
-
-
-def scenario(world: World) -> list[Any]:
-    return [
-        world.workload(TRUSTED, "payments-api", "READONLY"),
-        world.workload(TRUSTED, "ledger", "CONTRIBUTOR"),
-        world.lens(SECURITY, "security-lens"),
-        world.template(TRUSTED, "standard-review"),
-        world.profile(DENIED, "vendor-profile"),
-        world.workload(UNKNOWN, "shadow", "READONLY"),
-    ]
-
-
-def outcome(run: Any) -> dict[str, tuple[str, str]]:
-    return {r["resource_name"]: (r["action"], r["reason"]) for r in run.decisions}
 
 
 @pytest.fixture

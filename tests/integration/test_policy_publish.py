@@ -19,7 +19,7 @@ from moto import mock_aws
 from acceptor.policy_source import read_s3_policy
 from policy.document import MAX_DOCUMENT_BYTES
 from simulator import Simulator
-from tests.integration.test_check_policy import DOCUMENT, RECIPIENT, WORLD, _assert_nothing_was_updated, _env_file
+from tests.support.policy_preview import DOCUMENT, RECIPIENT, WORLD, assert_nothing_was_updated, env_file
 from tools import check_policy, policy_publish
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,11 +207,11 @@ def test_check_policy_names_a_missing_or_invalid_s3_document(s3: Any) -> None:
 
 def test_check_policy_env_vars_naming_an_s3_document(s3: Any, tmp_path: Path) -> None:
     s3.put_object(Bucket=BUCKET, Key="wa-share-acceptor/policy.yaml", Body=DOCUMENT.encode())
-    env = _env_file(tmp_path, POLICY_S3_URI=URI, DRY_RUN="false")
+    env = env_file(tmp_path, POLICY_S3_URI=URI, DRY_RUN="false")
     code, out, err = _check(["--env-vars", str(env)], s3_client=s3)
     assert code == 0, err
     assert json.loads(out)["policy"]["source"] == f"S3 object {URI}"
-    env = _env_file(tmp_path, POLICY_S3_URI=URI, POLICY_PARAMETER="/p")
+    env = env_file(tmp_path, POLICY_S3_URI=URI, POLICY_PARAMETER="/p")
     code, _, err = _check(["--env-vars", str(env)], s3_client=s3)
     assert code == 1 and "comes from one place" in err
 
@@ -241,4 +241,4 @@ def test_what_if_against_the_live_s3_document(s3: Any, tmp_path: Path) -> None:
     assert [(c["share_invitation_id"], c["action"], c["rule_id"]) for c in report["changes"]] == [
         ("6" * 32, "ACCEPT", "security-profiles")
     ]
-    _assert_nothing_was_updated(sim)
+    assert_nothing_was_updated(sim)

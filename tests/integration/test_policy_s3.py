@@ -23,9 +23,10 @@ from handlers import share_event, sweep
 from policy import PolicyDocumentError
 from policy.document import MAX_DOCUMENT_BYTES
 from simulator import Simulator
-from tests.integration.conftest import SCHEDULED, TRUSTED, Context, components, invoke
-from tests.integration.test_policy_documents import DOCUMENT, DOCUMENT_ENV, outcome, scenario
-from tools.demo import Capture, World
+from simulator.harness import Capture, LambdaContext
+from simulator.sharers import World
+from tests.support.handlers import SCHEDULED, TRUSTED, components, invoke
+from tests.support.policy_scenario import DOCUMENT, DOCUMENT_ENV, outcome, scenario
 
 BUCKET = "acme-wa-policy"
 KEY = "wa-share-acceptor/policy.json"
@@ -237,7 +238,7 @@ def _stopped(sim: Simulator, world: World, comps: Any, handler: Any, problem: st
     sim.reset_stats()
     capture = Capture()
     with capture.running(), pytest.raises(PolicyUnavailable) as err:
-        handler(event, Context(), components=comps)
+        handler(event, LambdaContext(), components=comps)
     assert problem in str(err.value)
     assert sim.stats.get("total", 0) == 0 and world.status(share) == "PENDING"
     [logged] = capture.records("policy unavailable; no invitation was touched")

@@ -31,8 +31,9 @@ from acceptor.settings import ConfigurationError
 from handlers.router import DeliveryDeferred, ParkingFailed, lambda_handler
 from router import forwarded, wiring
 from router.settings import RouterSettings
-from simulator.harness import LambdaContext as Context
+from simulator.harness import LambdaContext
 from simulator.service import share_event
+from tests.support.templates import as_list
 from tools.cfn_template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -40,19 +41,14 @@ OUTSIDER = "999999999999"  # an account in no organization
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _admits(policy: str | None, caller: str, caller_org: str | None, entry: dict[str, Any]) -> bool:
     """Does this bus policy let ``caller`` put ``entry``? The subset of IAM the acceptor's policies use."""
     for statement in json.loads(policy)["Statement"] if policy else []:
-        if statement.get("Effect") != "Allow" or "events:PutEvents" not in _as_list(statement.get("Action")):
+        if statement.get("Effect") != "Allow" or "events:PutEvents" not in as_list(statement.get("Action")):
             continue
         principal = statement.get("Principal")
         if principal != "*" and not (
-            isinstance(principal, dict)
-            and {caller, f"arn:aws:iam::{caller}:root"} & set(_as_list(principal.get("AWS")))
+            isinstance(principal, dict) and {caller, f"arn:aws:iam::{caller}:root"} & set(as_list(principal.get("AWS")))
         ):
             continue
         ok = True
@@ -61,9 +57,9 @@ def _admits(policy: str | None, caller: str, caller_org: str | None, entry: dict
                 if (operator, key) == ("StringEquals", "aws:PrincipalOrgID"):
                     ok = ok and caller_org == wanted
                 elif (operator, key) == ("ForAllValues:StringEquals", "events:source"):
-                    ok = ok and entry["Source"] in _as_list(wanted)
+                    ok = ok and entry["Source"] in as_list(wanted)
                 elif (operator, key) == ("ForAllValues:StringEquals", "events:detail-type"):
-                    ok = ok and entry["DetailType"] in _as_list(wanted)
+                    ok = ok and entry["DetailType"] in as_list(wanted)
                 else:
                     raise AssertionError(f"the test's bus-policy reader does not know {operator} {key}")
         if ok:
@@ -270,7 +266,7 @@ def test_a_share_to_each_of_three_recipients_reaches_that_recipients_bus_and_no_
         _share(fleet, "CreateTemplateShare", f"arn:aws:iam::{third}:user/path/auditor"),
     ]
     # When the router handles each one
-    results = [lambda_handler(share, Context(), components=router.components) for share in shares]
+    results = [lambda_handler(share, LambdaContext(), components=router.components) for share in shares]
 
     # Then each recipient's bus received exactly its share, and nobody else received anything
     assert [r["outcome"] for r in results] == ["delivered"] * 3
@@ -309,7 +305,7 @@ def test_failed_calls_and_organization_shares_are_not_delivered(
     event = _share(
         fleet, "CreateWorkloadShare", shared_with.format(recipient=fleet.recipients[0], sharer=fleet.sharer), **changes
     )
-    result = lambda_handler(event, Context(), components=router.components)
+    result = lambda_handler(event, LambdaContext(), components=router.components)
     assert result == {"outcome": "not_routed", "reason": reason, "recipient_account": result["recipient_account"]}
     assert router.spy.calls == []
     for inbox in fleet.inboxes.values():
@@ -328,7 +324,7 @@ def test_a_share_to_an_account_outside_the_organization_is_refused_parked_and_de
         _share(fleet, "CreateWorkloadShare", OUTSIDER),
         _share(fleet, "CreateLensShare", second),
     ]
-    results = [lambda_handler(share, Context(), components=router.components) for share in shares]
+    results = [lambda_handler(share, LambdaContext(), components=router.components) for share in shares]
 
     # Then the outsider's bus got nothing, and its share waits in the dead-letter queue, found at once
     assert [r["outcome"] for r in results] == ["delivered", "refused", "delivered"]
@@ -353,11 +349,9 @@ def test_a_share_to_an_account_outside_the_organization_is_refused_parked_and_de
 def test_a_recipient_not_in_the_listed_accounts_is_not_delivered_nor_tried(fleet: Fleet) -> None:
     first, second, _ = fleet.recipients
     router = _router(fleet, listed=frozenset({first}))
-    assert (
-        lambda_handler(_share(fleet, "CreateWorkloadShare", first), Context(), components=router.components)["outcome"]
-        == "delivered"
-    )
-    result = lambda_handler(_share(fleet, "CreateWorkloadShare", second), Context(), components=router.components)
+    answer = lambda_handler(_share(fleet, "CreateWorkloadShare", first), LambdaContext(), components=router.components)
+    assert answer["outcome"] == "delivered"
+    result = lambda_handler(_share(fleet, "CreateWorkloadShare", second), LambdaContext(), components=router.components)
     assert result == {"outcome": "not_routed", "reason": "not_listed", "recipient_account": second}
     assert router.spy.calls == [first]
     assert _received(fleet.inboxes[second]) == []
@@ -369,16 +363,12 @@ def test_a_throttled_recipient_is_deferred_to_lambda_and_the_others_are_delivere
 ) -> None:
     first, second, third = fleet.recipients
     router = _router(fleet, throttle=frozenset({second}))
-    assert (
-        lambda_handler(_share(fleet, "CreateLensShare", first), Context(), components=router.components)["outcome"]
-        == "delivered"
-    )
+    answer = lambda_handler(_share(fleet, "CreateLensShare", first), LambdaContext(), components=router.components)
+    assert answer["outcome"] == "delivered"
     with pytest.raises(DeliveryDeferred, match="ThrottlingException"):
-        lambda_handler(_share(fleet, "CreateLensShare", second), Context(), components=router.components)
-    assert (
-        lambda_handler(_share(fleet, "CreateLensShare", third), Context(), components=router.components)["outcome"]
-        == "delivered"
-    )
+        lambda_handler(_share(fleet, "CreateLensShare", second), LambdaContext(), components=router.components)
+    answer = lambda_handler(_share(fleet, "CreateLensShare", third), LambdaContext(), components=router.components)
+    assert answer["outcome"] == "delivered"
     assert router.spy.calls == [first, second, second, second, third]
     assert router.sleeps == [0.2, 0.4]  # within the throttled share's own invocation only
     assert _received(fleet.dead_letters) == []  # Lambda retries it, then parks it (OnFailure)
@@ -391,7 +381,7 @@ def test_a_share_made_in_another_account_is_not_routed(fleet: Fleet) -> None:
     router = _router(fleet)
     event = _share(fleet, "CreateWorkloadShare", fleet.recipients[0])
     event["account"] = fleet.recipients[1]
-    result = lambda_handler(event, Context(), components=router.components)
+    result = lambda_handler(event, LambdaContext(), components=router.components)
     assert result["reason"] == "other_sharer"
     assert router.spy.calls == []
 
@@ -399,7 +389,7 @@ def test_a_share_made_in_another_account_is_not_routed(fleet: Fleet) -> None:
 def test_an_invalid_event_is_parked_with_its_reason(fleet: Fleet) -> None:
     router = _router(fleet)
     event = _share(fleet, "CreateWorkloadShare", "not-an-account")
-    result = lambda_handler(event, Context(), components=router.components)
+    result = lambda_handler(event, LambdaContext(), components=router.components)
     assert result["outcome"] == "invalid_event"
     assert result["invalid_reason"] == "bad_recipient"
     (parked,) = _received(fleet.dead_letters)
@@ -412,20 +402,20 @@ def test_an_unreachable_dead_letter_queue_makes_lambda_retry(fleet: Fleet, capsy
     router = _router(fleet)
     fleet.dead_letters[0].delete_queue(QueueUrl=fleet.dead_letters[1])
     with pytest.raises(ParkingFailed, match=r"NonExistentQueue|QueueDoesNotExist"):
-        lambda_handler(_share(fleet, "CreateWorkloadShare", OUTSIDER), Context(), components=router.components)
+        lambda_handler(_share(fleet, "CreateWorkloadShare", OUTSIDER), LambdaContext(), components=router.components)
     assert '"RouterParkingFailures"' in capsys.readouterr().out
 
 
 def test_metrics_count_each_outcome(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
     router = _router(fleet)
     for shared_with in (fleet.recipients[0], OUTSIDER, "o-abcdef1234"):
-        lambda_handler(_share(fleet, "CreateWorkloadShare", shared_with), Context(), components=router.components)
+        lambda_handler(_share(fleet, "CreateWorkloadShare", shared_with), LambdaContext(), components=router.components)
     counts: dict[str, float] = {}
     for record in _records(capsys.readouterr().out):
         for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
             for metric in directive["Metrics"]:
                 value = record[metric["Name"]]
-                counts[metric["Name"]] = counts.get(metric["Name"], 0) + sum(_as_list(value))
+                counts[metric["Name"]] = counts.get(metric["Name"], 0) + sum(as_list(value))
     assert counts == {"RouterSharesDelivered": 1, "RouterSharesUndeliverable": 1, "RouterSharesNotRouted": 1}
 
 
@@ -440,7 +430,7 @@ def test_a_bad_configuration_fails_every_invocation_and_says_why(monkeypatch: py
     monkeypatch.delenv("DEAD_LETTER_QUEUE_URL", raising=False)
     for _ in range(2):
         with pytest.raises(ConfigurationError) as caught:
-            lambda_handler(_share_sample(), Context())
+            lambda_handler(_share_sample(), LambdaContext())
         assert "SHARER_ACCOUNT_ID: 'not-an-account'" in str(caught.value)
     wiring.reset()
 
@@ -464,7 +454,7 @@ def test_an_invalid_event_too_large_to_keep_is_parked_by_its_id(
 ) -> None:
     router = _router(fleet)
     event = _share(fleet, "CreateWorkloadShare", "not-an-account", **extra)
-    assert lambda_handler(event, Context(), components=router.components)["invalid_reason"] == reason
+    assert lambda_handler(event, LambdaContext(), components=router.components)["invalid_reason"] == reason
     (parked,) = _received(fleet.dead_letters)
     assert "event" not in parked
     assert parked["event_id"] == event["id"]

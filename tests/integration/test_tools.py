@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from simulator import Simulator, serve
 from simulator.sharers import RECIPIENT, World
+from tests.support.makefile import makefile_recipe
 from tools import check_policy, demo
 from tools.invoke import invoke
 from tools.lambda_env import function_environment, read_env_vars_file
@@ -230,3 +232,43 @@ def test_demo_world_modifies_a_workload_share_back_to_pending() -> None:
     assert (world.status(share), share.permission) == ("PENDING", "CONTRIBUTOR")
     [summary] = recipient.list_share_invitations(ShareResourceType="WORKLOAD")["ShareInvitationSummaries"]
     assert (summary["ShareInvitationId"], summary["PermissionType"]) == (share.share_id, "CONTRIBUTOR")
+
+
+# ---------------------------------------------------------------- make demo: what a first run prints
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
+def test_every_hint_the_demo_prints_works(strict: bool) -> None:
+    out = io.StringIO()
+    demo.run(out, strict=strict)
+    text = out.getvalue()
+    hints = re.findall(r"make ([a-z-]+)((?: [A-Z_]+=\S+)*)", text)
+    assert hints or strict
+    for target, variables in hints:
+        recipe = makefile_recipe(target)
+        for name in re.findall(r"([A-Z_]+)=", variables):
+            assert f"$({name})" in recipe or f"$({name}_FLAG)" in recipe, (target, name)
+    # Outside the policy line, no VARIABLE=value the demo would ignore
+    rest = "\n".join(line for line in text.splitlines() if not line.startswith("Demo policy:"))
+    assert set(re.findall(r"\b([A-Z][A-Z_]+)=", rest)) <= {"STRICT"}
+
+
+def test_demo_strict_says_it_runs_the_strict_simulator_and_what_that_changes() -> None:
+    out = io.StringIO()
+    demo.run(out, strict=True)
+    first = out.getvalue().splitlines()[:3]
+    assert first[0].startswith("Strict simulator (STRICT=1)")
+    for change in demo.STRICT_CHANGES:
+        assert change in first[1]
+
+
+def test_the_strict_demo_decides_as_the_default_one() -> None:
+    # README: "the decisions must not change" on the strict simulator.
+    def decisions(strict: bool) -> list[tuple[str, ...]]:
+        result = demo.run(io.StringIO(), strict=strict)
+        return sorted(
+            (r["shared_by"], r["resource_type"], r["resource_name"], r["action"], r["result"])
+            for r in result["sweep_records"]
+        )
+
+    assert decisions(strict=True) == decisions(strict=False)
