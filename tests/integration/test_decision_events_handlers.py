@@ -22,8 +22,7 @@ from handlers import share_event, sweep
 from simulator import Simulator
 from simulator.harness import LambdaContext as Context
 from simulator.sharers import RECIPIENT, World
-from tests.integration.test_share_batches import sqs_batch
-from tests.support.handlers import DENIED, SCHEDULED, TRUSTED, UNKNOWN, components, invoke
+from tests.support.handlers import DENIED, SCHEDULED, TRUSTED, UNKNOWN, components, invoke, sqs_batch
 
 ROOT = Path(__file__).resolve().parents[2]
 DECIDED_SCHEMA = json.loads((ROOT / "docs" / "schemas" / "share-invitation-decided.schema.json").read_text())

@@ -4,7 +4,6 @@ invitation, per-message failures reported so that only those messages come back.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,30 +15,9 @@ from handlers import share_event
 from policy import RESOURCE_TYPES
 from simulator import Simulator
 from simulator.sharers import RECIPIENT, Share, World
-from tests.support.handlers import DENIED, SECURITY, TRUSTED, UNKNOWN, components, invoke
+from tests.support.handlers import DENIED, SECURITY, TRUSTED, UNKNOWN, components, invoke, sqs_batch
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def sqs_batch(events: list[Any]) -> dict[str, Any]:
-    """The event Lambda's SQS event source passes: one record per message, the body as sent."""
-    records = []
-    for n, event in enumerate(events):
-        body = event if isinstance(event, str) else json.dumps(event)
-        records.append(
-            {
-                "messageId": f"m-{n:04d}",
-                "receiptHandle": f"handle-{n}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:us-east-1:{RECIPIENT}:share-events",
-                "awsRegion": "us-east-1",
-            }
-        )
-    return {"Records": records}
 
 
 def failures(result: dict[str, Any]) -> list[str]:

@@ -103,6 +103,7 @@ def test_invoke_the_sample_without_a_share_id_decides_the_sharers_workloads(monk
         monkeypatch.setenv("AWS_SAM_LOCAL", "false")
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
         env_vars = read_env_vars_file(EVENTS / "env.json")
+        env_vars["Parameters"]["DRY_RUN"] = "false"  # the sample env is a dry run; this test applies
         event = json.loads((EVENTS / "share-workload-no-shareid.json").read_text())
         result = invoke("ShareEventFunction", event, env_vars)
         assert (result["status"], result["resource_type"], result["shared_by"]) == ("ok", "WORKLOAD", "222222222222")

@@ -4,6 +4,8 @@ with its logs and metrics captured, and a seeded world of workload shares."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,3 +91,24 @@ def seed(sim: Simulator, per_sharer: int) -> dict[str, str]:
     for event in sim.events:
         owners[event["detail"]["responseElements"]["ShareId"]] = event["account"]
     return owners
+
+
+def sqs_batch(events: list[Any]) -> dict[str, Any]:
+    """The event Lambda's SQS event source passes: one record per message, the body as sent."""
+    records = []
+    for n, event in enumerate(events):
+        body = event if isinstance(event, str) else json.dumps(event)
+        records.append(
+            {
+                "messageId": f"m-{n:04d}",
+                "receiptHandle": f"handle-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:{RECIPIENT}:share-events",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
