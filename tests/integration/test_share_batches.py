@@ -367,3 +367,17 @@ def test_a_routed_event_invoked_alone_decides_its_invitation(sim: Simulator, wor
     run = invoke(share_event.lambda_handler, event, components(sim))
     assert (run.result["resource_type"], run.result["shared_by"]) == ("LENS", TRUSTED)
     assert world.status(other) == "ACCEPTED"
+
+
+def test_the_routed_samples_decide_on_the_example_world() -> None:
+    sim = Simulator()
+    sim.load_world(ROOT / "simulator" / "worlds" / "example.json")
+    routed = json.loads((ROOT / "events" / "routed-share.json").read_text())
+    run = invoke(share_event.lambda_handler, routed, components(sim))
+    assert run.result["status"] == "ok" and run.result["share_invitation_id"] == "b2c3d4e5f60718293a4b5c6d7e8f90a1"
+    [decided] = run.decisions
+    assert (decided["share_invitation_id"], decided["resource_type"]) == ("b2c3d4e5f60718293a4b5c6d7e8f90a1", "LENS")
+    no_id = json.loads((ROOT / "events" / "routed-share-no-shareid.json").read_text())
+    run = invoke(share_event.lambda_handler, no_id, components(sim))
+    assert (run.result["resource_type"], run.result["shared_by"]) == ("WORKLOAD", TRUSTED)
+    assert run.result["share_events_by_sharer"] == 1 and run.result["invalid_events"] == 0
