@@ -196,9 +196,9 @@ def _share_id(response: Any) -> str | None:
 def _sharer(event: dict[str, Any], detail: dict[str, Any], event_name: str) -> str:
     """The account that made the share: the event's ``account`` (set by EventBridge, not by the sender),
     CloudTrail's ``recipientAccountId`` (the account the call was made in) and a routed event's
-    ``sharedBy`` where present. Each one
-    present must be an account id and all must agree. ``userIdentity.accountId`` names the caller, who can
-    be in another account than the resource, so it is not read."""
+    ``sharedBy`` where present. Each one present must be an account id and all must agree.
+    ``userIdentity.accountId`` names the caller, who can be in another account than the resource, so it is
+    not read."""
     claims = {
         "account": event.get("account"),
         "detail.recipientAccountId": detail.get("recipientAccountId"),
