@@ -10,6 +10,13 @@ forged), not a hint. A failed call, or a share for another account or for an org
 ``IgnoredEvent``: no invitation of ours exists, so there is nothing to look for, and it is not an
 invalid event either.
 
+Two kinds of event carry a share (``SHARE_EVENT_KINDS``): the CloudTrail event itself, forwarded by a
+rule in the sharer account, and the event a sharer's router puts on this account's bus
+(``src/router/forwarded.py``). EventBridge refuses ``PutEvents`` sources that start with ``aws.``, so the
+router's has its own source and detail-type; its detail keeps the CloudTrail keys read here and adds
+``sharedWithAccount`` (the recipient's account id, also for a share to an IAM user or role) and
+``sharedBy`` (the sharer, which must agree with the event's ``account``). Both kinds give the same hints.
+
 The share-event function receives these events one by one (``sam local invoke``, a direct rule) or in
 SQS batches (``parse_sqs_batch``), each message body being one EventBridge event.
 """
@@ -22,10 +29,18 @@ from typing import Any, NamedTuple
 from policy import RESOURCE_TYPES
 from policy.bounded import TooDeep, deeper_than, load_json
 from policy.identifiers import ORGANIZATION_ID, OU_ID, is_account_id, is_invitation_id, principal_account
+from policy.model import shown
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's largest event
 MAX_EVENT_DEPTH = 32  # a CloudTrail share event nests about 6 levels
 SHARE_EVENT_NAMES = {f"Create{rtype.title()}Share": rtype for rtype in RESOURCE_TYPES}  # CreateWorkloadShare...
+
+# The two kinds of share event, written once: the router (src/router) imports them from here.
+CLOUDTRAIL_SOURCE = "aws.wellarchitected"
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+ROUTED_SOURCE = "wa-share-acceptor.router"  # a sharer's router; PutEvents refuses sources starting with aws.
+ROUTED_DETAIL_TYPE = "Well-Architected Share Created"
+SHARE_EVENT_KINDS = {CLOUDTRAIL_SOURCE: CLOUDTRAIL_DETAIL_TYPE, ROUTED_SOURCE: ROUTED_DETAIL_TYPE}  # source -> type
 
 
 class InvalidEvent(ValueError):
@@ -112,8 +127,9 @@ def parse_sweep_event(event: Any) -> str | None:
 
 
 def parse_share_event(event: Any, own_account: str | None = None) -> Hint:
-    """Turn a forwarded Create*Share CloudTrail event into a hint: a ``ShareHint`` when it carries a share
-    id, else a ``SharerHint`` when it names its recipient and its sharer.
+    """Turn a share event (a forwarded Create*Share CloudTrail event, or a sharer's router's event) into a
+    hint: a ``ShareHint`` when it carries a share id, else a ``SharerHint`` when it names its recipient and
+    its sharer.
 
     Raises InvalidEvent for what is not such an event, IgnoredEvent for one that names no invitation of
     ``own_account`` (checked only when it is known).
@@ -122,12 +138,14 @@ def parse_share_event(event: Any, own_account: str | None = None) -> Hint:
         raise InvalidEvent("not_an_object", f"event is a {type(event).__name__}, not a JSON object")
     check_size(event)
     source, detail_type = event.get("source"), event.get("detail-type")
-    if source != "aws.wellarchitected":
-        raise InvalidEvent("unexpected_source", f"source is {source!r}, expected 'aws.wellarchitected'")
-    if detail_type != "AWS API Call via CloudTrail":
+    if not isinstance(source, str) or source not in SHARE_EVENT_KINDS:
+        expected = " or ".join(repr(known) for known in SHARE_EVENT_KINDS)
+        raise InvalidEvent("unexpected_source", f"source is {shown(source)}, expected {expected}")
+    if detail_type != SHARE_EVENT_KINDS[source]:
         raise InvalidEvent(
-            "unexpected_detail_type", f"detail-type is {detail_type!r}, expected 'AWS API Call via CloudTrail'"
+            "unexpected_detail_type", f"detail-type is {shown(detail_type)}, expected {SHARE_EVENT_KINDS[source]!r}"
         )
+    routed = source == ROUTED_SOURCE
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise InvalidEvent("missing_detail", "event has no detail object")
@@ -136,9 +154,12 @@ def parse_share_event(event: Any, own_account: str | None = None) -> Hint:
         raise InvalidEvent(
             "unexpected_event_name", f"eventName is {event_name!r}, expected one of {sorted(SHARE_EVENT_NAMES)}"
         )
+    if routed:
+        _check_shared_by(event, detail, event_name)
     if detail.get("errorCode") is not None:
         raise IgnoredEvent("failed_call", f"{event_name} failed with {detail.get('errorCode')!r}: no share exists")
-    recipient = _check_recipient(detail.get("requestParameters"), event_name, own_account)
+    routed_recipient = _routed_recipient(detail) if routed else None
+    recipient = _check_recipient(detail.get("requestParameters"), event_name, own_account, routed_recipient)
     share_id = _share_id(detail.get("responseElements"))
     event_id = event.get("id") if isinstance(event.get("id"), str) else None
     resource_type = SHARE_EVENT_NAMES[event_name]
@@ -174,10 +195,15 @@ def _share_id(response: Any) -> str | None:
 
 def _sharer(event: dict[str, Any], detail: dict[str, Any], event_name: str) -> str:
     """The account that made the share: the event's ``account`` (set by EventBridge, not by the sender),
-    and CloudTrail's ``recipientAccountId`` (the account the call was made in) where present. Each one
-    present must be an account id and all must agree. ``userIdentity.accountId`` names the caller, who can
-    be in another account than the resource, so it is not read."""
-    claims = {"account": event.get("account"), "detail.recipientAccountId": detail.get("recipientAccountId")}
+    CloudTrail's ``recipientAccountId`` (the account the call was made in) and a routed event's
+    ``sharedBy`` where present. Each one present must be an account id and all must agree.
+    ``userIdentity.accountId`` names the caller, who can be in another account than the resource, so it is
+    not read."""
+    claims = {
+        "account": event.get("account"),
+        "detail.recipientAccountId": detail.get("recipientAccountId"),
+        "detail.sharedBy": detail.get("sharedBy"),  # a routed event's (checked by _check_shared_by too)
+    }
     present = {field: value for field, value in claims.items() if value is not None}
     if not present:
         raise InvalidEvent("missing_sharer", f"{event_name} event has no ShareId and no account naming its sharer")
@@ -190,18 +216,51 @@ def _sharer(event: dict[str, Any], detail: dict[str, Any], event_name: str) -> s
     return str(next(iter(present.values())))
 
 
-def _check_recipient(request: Any, event_name: str, own_account: str | None) -> str | None:
-    """The account the share was made with (None when the event does not say in a known shape).
+def _check_shared_by(event: dict[str, Any], detail: dict[str, Any], event_name: str) -> None:
+    """A routed event's ``detail.sharedBy``, when present, is an account id and agrees with the event's
+    ``account`` (which EventBridge stamps with the account that put the event: the sharer)."""
+    shared_by = detail.get("sharedBy")
+    if shared_by is None:
+        return
+    if not is_account_id(shared_by):
+        raise InvalidEvent("invalid_sharer", f"detail.sharedBy is {shown(shared_by)}, not a 12-digit account id")
+    account = event.get("account")
+    if account is not None and account != shared_by:
+        raise InvalidEvent(
+            "conflicting_sharer",
+            f"{event_name} event names two sharers: account={shown(account)}, detail.sharedBy={shared_by}",
+        )
 
-    IgnoredEvent when the share is plainly for someone else; unknown shapes pass (the API decides)."""
-    if not isinstance(request, dict):
-        return None
-    shared_with = request.get("SharedWith", request.get("sharedWith"))
-    if not isinstance(shared_with, str):
-        return None
-    if ORGANIZATION_ID.fullmatch(shared_with) or OU_ID.fullmatch(shared_with):
-        raise IgnoredEvent("organization_share", f"{event_name} shared with {shared_with}: no invitation is sent")
-    recipient = shared_with if is_account_id(shared_with) else principal_account(shared_with)
+
+def _routed_recipient(detail: dict[str, Any]) -> str | None:
+    """A routed event's ``detail.sharedWithAccount`` (None when absent); present, it must be an account id."""
+    account = detail.get("sharedWithAccount")
+    if account is None or is_account_id(account):
+        return account
+    raise InvalidEvent("invalid_recipient", f"detail.sharedWithAccount is {shown(account)}, not a 12-digit account id")
+
+
+def _check_recipient(
+    request: Any, event_name: str, own_account: str | None, routed_recipient: str | None = None
+) -> str | None:
+    """The account the share was made with (None when the event does not say in a known shape): a routed
+    event's ``sharedWithAccount`` when it has one, else the account ``SharedWith`` names.
+
+    IgnoredEvent when the share is plainly for someone else; unknown shapes pass (the API decides).
+    InvalidEvent when ``sharedWithAccount`` and ``SharedWith`` name two different accounts."""
+    shared_with = request.get("SharedWith", request.get("sharedWith")) if isinstance(request, dict) else None
+    named: str | None = None
+    if isinstance(shared_with, str):
+        if ORGANIZATION_ID.fullmatch(shared_with) or OU_ID.fullmatch(shared_with):
+            raise IgnoredEvent("organization_share", f"{event_name} shared with {shared_with}: no invitation is sent")
+        named = shared_with if is_account_id(shared_with) else principal_account(shared_with)
+    if routed_recipient is not None and named is not None and named != routed_recipient:
+        raise InvalidEvent(
+            "conflicting_recipient",
+            f"{event_name} event names two recipients: detail.sharedWithAccount={routed_recipient}, "
+            f"requestParameters.SharedWith={shown(shared_with)}",
+        )
+    recipient = routed_recipient or named
     if own_account is not None and recipient is not None and recipient != own_account:
         raise IgnoredEvent("other_account", f"{event_name} shared with {recipient}, not this account {own_account}")
     return recipient

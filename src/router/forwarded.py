@@ -16,8 +16,11 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-SOURCE = "wa-share-acceptor.router"
-DETAIL_TYPE = "Well-Architected Share Created"
+from acceptor.events import ROUTED_DETAIL_TYPE, ROUTED_SOURCE
+
+# Written once, on the side that reads them (acceptor.events.SHARE_EVENT_KINDS); named here for the router.
+SOURCE = ROUTED_SOURCE
+DETAIL_TYPE = ROUTED_DETAIL_TYPE
 SCHEMA_VERSION = 1
 EVENT_SOURCE = "wellarchitected.amazonaws.com"
 

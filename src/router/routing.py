@@ -11,13 +11,17 @@ from collections.abc import Set
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from acceptor.events import SHARE_EVENT_NAMES, InvalidEvent, check_size  # the recipient side's rules
+from acceptor.events import (  # the recipient side's rules
+    CLOUDTRAIL_DETAIL_TYPE,
+    CLOUDTRAIL_SOURCE,
+    SHARE_EVENT_NAMES,
+    InvalidEvent,
+    check_size,
+)
 from policy.identifiers import ORGANIZATION_ID, OU_ID, is_account_id, is_invitation_id, principal_account
 from policy.model import PERMISSION_TYPES, shown
 from router.forwarded import ForwardedShare
 
-CLOUDTRAIL_SOURCE = "aws.wellarchitected"
-CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 MAX_PRINCIPAL_LENGTH = 2048
 MAX_LABEL_LENGTH = 128  # eventID and eventTime: copied to the recipient only when short printable ASCII
 

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from router import forwarded
+from acceptor.events import (
+    CLOUDTRAIL_DETAIL_TYPE,
+    CLOUDTRAIL_SOURCE,
+    ROUTED_DETAIL_TYPE,
+    ROUTED_SOURCE,
+    SHARE_EVENT_KINDS,
+    SHARE_EVENT_NAMES,
+)
 from simulator import Simulator
 from simulator.service import share_event
 from tests.support.documents import with_value
@@ -32,11 +39,12 @@ RECIPIENT = "111111111111"
 OTHER_ACCOUNT = "999999999999"
 SHARER = "222222222222"
 SAMPLES = ["share-workload.json", "share-lens.json", "share-profile.json", "share-template.json"]
+ROUTED_SAMPLES = ["routed-share.json", "routed-share-no-shareid.json"]  # what a sharer's router puts on our bus
 SQS_CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 # CloudTrail's own events (forwarded by a sharer's rule), and the events of a sharer's router (router/forwarded.py)
 TRUSTED_EVENTS = {
-    "events:source": ["aws.wellarchitected", forwarded.SOURCE],
-    "events:detail-type": ["AWS API Call via CloudTrail", forwarded.DETAIL_TYPE],
+    "events:source": [CLOUDTRAIL_SOURCE, ROUTED_SOURCE],
+    "events:detail-type": [CLOUDTRAIL_DETAIL_TYPE, ROUTED_DETAIL_TYPE],
 }
 
 
@@ -110,8 +118,36 @@ def test_rule_is_standalone_on_the_default_bus_and_targets_the_queue() -> None:
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
 
 
-def test_rule_pattern_names_the_create_share_calls_success_and_this_account() -> None:
+def _branches() -> dict[str, dict[str, Any]]:
+    """The rule's branches (its top-level ``$or``), by source."""
     pattern = RESOURCES["ShareEventRule"]["Properties"]["EventPattern"]
+    assert list(pattern) == ["$or"]
+    branches = {branch["source"][0]: branch for branch in pattern["$or"]}
+    assert len(branches) == len(pattern["$or"])
+    return branches
+
+
+def test_rule_pattern_has_one_branch_per_kind_of_share_event_the_parser_accepts() -> None:
+    branches = _branches()
+    assert {source: branch["source"] for source, branch in branches.items()} == {
+        source: [source] for source in SHARE_EVENT_KINDS
+    }
+    assert {source: branch["detail-type"] for source, branch in branches.items()} == {
+        source: [detail_type] for source, detail_type in SHARE_EVENT_KINDS.items()
+    }
+    for branch in branches.values():
+        assert sorted(branch["detail"]["eventName"]) == sorted(SHARE_EVENT_NAMES)
+
+
+def test_rule_pattern_names_a_routed_share_by_its_recipient_account() -> None:
+    routed = _branches()[ROUTED_SOURCE]
+    assert set(routed) == {"source", "detail-type", "detail"}
+    assert set(routed["detail"]) == {"eventName", "sharedWithAccount"}
+    assert routed["detail"]["sharedWithAccount"] == [{"Ref": "AWS::AccountId"}]
+
+
+def test_rule_pattern_names_the_create_share_calls_success_and_this_account() -> None:
+    pattern = _branches()[CLOUDTRAIL_SOURCE]
     assert pattern["source"] == ["aws.wellarchitected"]
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     detail = pattern["detail"]
@@ -130,9 +166,55 @@ def test_rule_pattern_names_the_create_share_calls_success_and_this_account() ->
     ]
 
 
-@pytest.mark.parametrize("name", [*SAMPLES, "share-workload-no-shareid.json"])
+@pytest.mark.parametrize("name", [*SAMPLES, "share-workload-no-shareid.json", *ROUTED_SAMPLES])
 def test_rule_matches_each_sample_share_for_this_account(name: str) -> None:
     assert matches(RULE_PATTERN, _load(name))  # with or without a ShareId: the acceptor reads both
+
+
+def _routed(**detail: Any) -> dict[str, Any]:
+    event = _load("routed-share.json")
+    event["detail"].update(detail)
+    return event
+
+
+@pytest.mark.parametrize("name", ROUTED_SAMPLES)
+def test_rule_matches_a_routed_share_by_sharedwithaccount_alone(name: str) -> None:
+    # A share to one of this account's IAM roles or users: SharedWith is the ARN, sharedWithAccount this account.
+    for shared_with in (f"arn:aws:iam::{RECIPIENT}:role/Reviewers", f"arn:aws:iam::{RECIPIENT}:user/path/alice"):
+        event = _load(name)
+        event["detail"]["requestParameters"]["SharedWith"] = shared_with
+        assert matches(RULE_PATTERN, event)
+    # And nothing else in the detail is needed: the router's events carry no errorCode, no eventSource test.
+    event = _load(name)
+    event["detail"] = {"eventName": event["detail"]["eventName"], "sharedWithAccount": RECIPIENT}
+    assert matches(RULE_PATTERN, event)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(_routed(sharedWithAccount=OTHER_ACCOUNT), id="another-account"),
+        pytest.param(
+            _routed(sharedWithAccount=OTHER_ACCOUNT, requestParameters={"SharedWith": RECIPIENT}),
+            id="another-account-whatever-sharedwith-says",
+        ),
+        pytest.param(_routed(sharedWithAccount=[OTHER_ACCOUNT]), id="another-account-in-a-list"),
+        pytest.param(_routed(sharedWithAccount=None), id="null-recipient"),
+        pytest.param(_routed(eventName="DeleteLensShare"), id="another-call"),
+        pytest.param({**_routed(), "source": "wa-share-acceptor.forger"}, id="another-source"),
+        pytest.param({**_routed(), "detail-type": "AWS API Call via CloudTrail"}, id="cloudtrail-detail-type"),
+        pytest.param({**_load("share-lens.json"), "detail-type": ROUTED_DETAIL_TYPE}, id="cloudtrail-routed-type"),
+    ],
+)
+def test_rule_does_not_match_a_routed_share_for_another_account_or_of_another_shape(event: dict[str, Any]) -> None:
+    assert not matches(RULE_PATTERN, event)
+
+
+def test_rule_does_not_match_a_routed_share_without_its_recipient_account() -> None:
+    event = _routed()
+    del event["detail"]["sharedWithAccount"]  # SharedWith alone is CloudTrail's field, not the routed branch's
+    assert event["detail"]["requestParameters"]["SharedWith"] == RECIPIENT
+    assert not matches(RULE_PATTERN, event)
 
 
 def _simulated(event_name: str, request: dict[str, Any], response: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -170,7 +252,10 @@ def test_rule_on_simulated_shares(event_name: str) -> None:
 
 def test_rule_is_resolved_per_account() -> None:
     other = Resolver(TEMPLATE, account=OTHER_ACCOUNT).resolve(RESOURCES["ShareEventRule"]["Properties"]["EventPattern"])
-    assert not matches(other, _load("share-workload.json"))
+    for name in ("share-workload.json", *ROUTED_SAMPLES):
+        assert not matches(other, _load(name)), name
+        assert matches(RULE_PATTERN, _load(name)), name
+    assert matches(other, _routed(sharedWithAccount=OTHER_ACCOUNT))
 
 
 @pytest.mark.parametrize(("path", "value"), OTHER_CALLS)
@@ -366,11 +451,16 @@ def test_accounts_bus_policy_admits_only_well_architected_cloudtrail_events() ->
     assert statement["Condition"] == {"ForAllValues:StringEquals": TRUSTED_EVENTS}
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", [*SAMPLES, *ROUTED_SAMPLES])
 def test_bus_policies_admit_what_the_rule_wants(name: str) -> None:
     event = _load(name)
-    assert [event["source"]] == RULE_PATTERN["source"] == TRUSTED_EVENTS["events:source"][:1]
-    assert [event["detail-type"]] == RULE_PATTERN["detail-type"] == TRUSTED_EVENTS["events:detail-type"][:1]
+    (branch,) = [b for b in RULE_PATTERN["$or"] if b["source"] == [event["source"]]]
+    assert branch["detail-type"] == [event["detail-type"]]
+    assert event["source"] in TRUSTED_EVENTS["events:source"]
+    assert event["detail-type"] in TRUSTED_EVENTS["events:detail-type"]
+    # and the policies admit nothing the rule does not want
+    assert sorted(b["source"][0] for b in RULE_PATTERN["$or"]) == sorted(TRUSTED_EVENTS["events:source"])
+    assert sorted(b["detail-type"][0] for b in RULE_PATTERN["$or"]) == sorted(TRUSTED_EVENTS["events:detail-type"])
 
 
 # ---------------------------------------------------------------- events/share-batch.json

@@ -6,12 +6,15 @@ to that account, but a ``PutEvents`` call naming another account's bus by ARN la
 and no bus policy is ever checked. ``cross_account_put_events`` fills that gap the way AWS documents it
 (eb-event-bus-perms): an entry for another account's bus is delivered there only when that bus's resource
 policy admits the calling account (its ``Principal``, ``aws:PrincipalOrgID``, ``events:source`` and
-``events:detail-type`` conditions); otherwise the entry fails with ``AccessDeniedException``. The recipient
-buses carry the acceptor's own ``OrganizationBusPolicy`` statement, read from template.yaml.
+``events:detail-type`` conditions), with the caller's account in the event's ``account`` as EventBridge
+writes it; otherwise the entry fails with ``AccessDeniedException``. The recipient buses carry the
+acceptor's own ``OrganizationBusPolicy`` statement, read from template.yaml. A rule's SQS target gets the
+whole event, ``account`` included (moto's default input template leaves it out).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import json
@@ -25,15 +28,21 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.events.models import EventsBackend, events_backends
+from moto.events.utils import EventTemplateParser
 
+from acceptor.events import IgnoredEvent, ShareHint, SharerHint, parse_share_event
 from acceptor.observability import logger
 from acceptor.settings import ConfigurationError
 from handlers.router import DeliveryDeferred, ParkingFailed, lambda_handler
+from handlers.share_event import lambda_handler as acceptor_handler
 from router import forwarded, wiring
 from router.settings import RouterSettings
+from simulator import Simulator
 from simulator.harness import LambdaContext
 from simulator.service import share_event
-from tests.support.templates import as_list
+from simulator.sharers import RECIPIENT, World
+from tests.support.handlers import TRUSTED, components, invoke
+from tests.support.templates import as_list, matches
 from tools.cfn_template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -87,14 +96,27 @@ def cross_account_put_events(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
                     elif not _admits(bus.policy, self.account_id, org_of.get(self.account_id), entry):
                         results.append({"ErrorCode": "AccessDeniedException", "ErrorMessage": "bus policy refuses"})
                     else:
-                        results.extend(
-                            original(events_backends[account][region], [{**entry, "EventBusName": bus.name}])
-                        )
+                        results.extend(_put_as(self.account_id, events_backends[account][region], entry, bus.name))
                     continue
             results.extend(original(self, [entry]))
         return results
 
+    def _put_as(caller: str, target: EventsBackend, entry: dict[str, Any], bus: str) -> list[dict[str, Any]]:
+        """Put ``entry`` on ``target``'s bus as EventBridge does for another account's call: the event's
+        ``account`` is the caller's (PutPermission: "Rules with an account field do not match any events
+        sent from other accounts"); moto would write the bus owner's."""
+        owner = target.account_id
+        target.account_id = caller
+        try:
+            return original(target, [{**entry, "EventBusName": bus}])
+        finally:
+            target.account_id = owner
+
     monkeypatch.setattr(EventsBackend, "put_events", put_events)
+    # A rule's SQS target receives the whole event; moto's default input template leaves out ``account``.
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    assert '"account"' not in template and template.startswith("{")
+    monkeypatch.setattr(EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE", '{"account": "<account>", ' + template[1:])
     return org_of
 
 
@@ -458,3 +480,119 @@ def test_an_invalid_event_too_large_to_keep_is_parked_by_its_id(
     (parked,) = _received(fleet.dead_letters)
     assert "event" not in parked
     assert parked["event_id"] == event["id"]
+
+
+# ---------------------------------------------------------------- end to end: the recipient's acceptor decides it
+
+ORG_ID = "o-a1b2c3d4e5"
+SECOND_RECIPIENT = "444444444444"
+
+
+class AcceptorInbox(NamedTuple):
+    sqs: Any
+    queue_url: str
+    pattern: dict[str, Any]  # ShareEventRule's pattern, resolved for the account
+
+
+def _acceptor_inbox(session: boto3.session.Session, account: str) -> AcceptorInbox:
+    """The recipient stack's ShareEventRule, as template.yaml writes it, into a queue for ShareEventQueue."""
+    template = _acceptor_template()
+    rule = template["Resources"]["ShareEventRule"]["Properties"]
+    pattern = Resolver(template, account=account).resolve(rule["EventPattern"])
+    sqs, events = session.client("sqs"), session.client("events")
+    url = sqs.create_queue(QueueName="share-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="share-events", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="share-events", Targets=[{"Id": "share-event-queue", "Arn": arn}])
+    return AcceptorInbox(sqs, url, pattern)
+
+
+def _lambda_batch(inbox: AcceptorInbox) -> dict[str, Any]:
+    """The queue's messages as Lambda's SQS event source hands them to ShareEventFunction."""
+    arn = inbox.sqs.get_queue_attributes(QueueUrl=inbox.queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    records = []
+    while messages := inbox.sqs.receive_message(QueueUrl=inbox.queue_url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            records.append(
+                {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "messageAttributes": {},
+                    "md5OfBody": message["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn["QueueArn"],
+                    "awsRegion": REGION,
+                }
+            )
+            inbox.sqs.delete_message(QueueUrl=inbox.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return {"Records": records}
+
+
+def test_end_to_end_the_router_s_event_is_matched_parsed_and_decided_by_the_recipient_s_acceptor(
+    cross_account_put_events: dict[str, str], sim: Simulator, world: World
+) -> None:
+    # Given shares by TRUSTED in the simulated service: a lens and two workloads to RECIPIENT, a workload to
+    # a second recipient, and a profile nothing announces (left for the sweep)
+    lens = world.lens(TRUSTED, "platform-lens")
+    workloads = [world.workload(TRUSTED, f"payments-{n}", "READONLY") for n in range(2)]
+    theirs = world.workload(TRUSTED, "elsewhere", "READONLY", to=SECOND_RECIPIENT)
+    unannounced = world.profile(TRUSTED, "platform-profile")
+    cloudtrail = {
+        e["detail"]["responseElements"]["ShareId"]: copy.deepcopy(e)
+        for e in sim.events
+        if e["detail"]["eventName"].startswith("Create")
+    }
+    # The workload's record without a ShareId (whether real records carry one is unconfirmed)
+    del cloudtrail[workloads[0].share_id]["detail"]["responseElements"]["ShareId"]
+    shares = [cloudtrail[lens.share_id], cloudtrail[workloads[0].share_id], cloudtrail[theirs.share_id]]
+
+    # When the sharer's router handles their CloudTrail events, with the recipients' stacks on their buses
+    with mock_aws():
+        for account in (TRUSTED, RECIPIENT, SECOND_RECIPIENT):
+            cross_account_put_events[account] = ORG_ID
+        inboxes = {}
+        for account in (RECIPIENT, SECOND_RECIPIENT):
+            session = _session(account)
+            _admit_organization(session, ORG_ID)
+            inboxes[account] = _acceptor_inbox(session, account)
+        sharer = _session(TRUSTED)
+        dead_letters = sharer.client("sqs").create_queue(QueueName="router-dead-letters")["QueueUrl"]
+        settings = RouterSettings(TRUSTED, REGION, "aws", dead_letters)
+        router = wiring.build(settings, events_client=sharer.client("events"), sqs_client=sharer.client("sqs"))
+        results = [lambda_handler(share, LambdaContext(), components=router) for share in shares]
+        batches = {account: _lambda_batch(inbox) for account, inbox in inboxes.items()}
+        assert _received((sharer.client("sqs"), dead_letters)) == []
+    assert [r["outcome"] for r in results] == ["delivered"] * 3
+
+    # Then each recipient's ShareEventRule passed on its own shares only, as the router made them
+    received = {account: [json.loads(r["body"]) for r in batch["Records"]] for account, batch in batches.items()}
+    assert sorted(e["detail"]["eventName"] for e in received[RECIPIENT]) == ["CreateLensShare", "CreateWorkloadShare"]
+    assert [e["detail"]["sharedWithAccount"] for e in received[SECOND_RECIPIENT]] == [SECOND_RECIPIENT]
+    for event in received[RECIPIENT]:
+        assert (event["source"], event["detail-type"], event["account"]) == (
+            forwarded.SOURCE,
+            forwarded.DETAIL_TYPE,
+            TRUSTED,
+        )
+        assert matches(inboxes[RECIPIENT].pattern, event)
+        assert not matches(inboxes[SECOND_RECIPIENT].pattern, event)
+    # And the acceptor's parser reads each as the hint its CloudTrail event would give
+    by_name = {e["detail"]["eventName"]: e for e in received[RECIPIENT]}
+    assert parse_share_event(by_name["CreateLensShare"], RECIPIENT) == ShareHint(
+        lens.share_id, "LENS", by_name["CreateLensShare"]["id"], "CreateLensShare", TRUSTED
+    )
+    assert parse_share_event(by_name["CreateWorkloadShare"], RECIPIENT) == SharerHint(
+        "WORKLOAD", TRUSTED, by_name["CreateWorkloadShare"]["id"], "CreateWorkloadShare"
+    )
+    with pytest.raises(IgnoredEvent):
+        parse_share_event(received[SECOND_RECIPIENT][0], RECIPIENT)
+
+    # And RECIPIENT's ShareEventFunction, given its queue's batch, decides the invitations by its policy
+    run = invoke(acceptor_handler, batches[RECIPIENT], components(sim), LambdaContext(account=RECIPIENT))
+    assert run.result == {"batchItemFailures": []}
+    assert [world.status(s) for s in (lens, *workloads)] == ["ACCEPTED"] * 3  # the hint covers both workloads
+    assert (world.status(theirs), world.status(unannounced)) == ("PENDING", "PENDING")
+    assert run.metrics["InvitationsAccepted"] == 3 and run.metrics["ShareEventsBySharer"] == 1
+    assert run.metrics.get("InvalidEvents", 0) == 0

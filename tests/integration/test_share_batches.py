@@ -16,6 +16,7 @@ from policy import RESOURCE_TYPES
 from simulator import Simulator
 from simulator.sharers import RECIPIENT, Share, World
 from tests.support.handlers import DENIED, SECURITY, TRUSTED, UNKNOWN, components, invoke, sqs_batch
+from tests.support.routed import routed_event
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -273,3 +274,88 @@ def test_a_present_but_malformed_share_id_is_an_invalid_event_that_changes_nothi
     assert run.result == {"batchItemFailures": []}  # not worth delivering again
     assert run.metrics["InvalidEvents"] == 1 and run.metrics["ShareEventsBySharer"] == 0
     assert sim.stats == {} and world.status(share) == "PENDING"
+
+
+# -- the events of a sharer's router, alone and mixed with CloudTrail's -------------------------------------
+
+
+def _cloudtrail(sim: Simulator, share: Share) -> dict[str, Any]:
+    """The simulator's CloudTrail event for ``share``'s Create*Share call."""
+    [event] = [e for e in sim.events if (e["detail"]["responseElements"] or {}).get("ShareId") == share.share_id]
+    return copy.deepcopy(event)
+
+
+def test_a_batch_mixing_cloudtrail_and_routed_events_decides_the_right_invitations(
+    sim: Simulator, world: World
+) -> None:
+    # Given shares of every type, some announced by CloudTrail events, some by a sharer's router
+    by_cloudtrail = world.workload(TRUSTED, "payments-api", "READONLY")
+    by_router = world.lens(TRUSTED, "platform-lens")
+    denied = world.profile(DENIED, "vendor-profile")
+    unknown = world.template(UNKNOWN, "shadow-template")
+    both = world.workload(TRUSTED, "ledger", "READONLY")  # announced twice, once by each
+    hinted = [world.workload(SECURITY, f"security-{n}", "READONLY") for n in range(2)]  # routed without ShareId
+    not_hinted = world.lens(SECURITY, "data-lens")  # same sharer, another type: left for the sweep
+    elsewhere = world.workload(TRUSTED, "elsewhere", "READONLY", to="999999999999")
+    without_id = routed_event(_cloudtrail(sim, hinted[0]))
+    del without_id["detail"]["responseElements"]
+    forged = routed_event(_cloudtrail(sim, by_router))
+    forged["detail"]["sharedBy"] = SECURITY  # the event's account (EventBridge's) says TRUSTED
+    events = [
+        _cloudtrail(sim, by_cloudtrail),
+        routed_event(_cloudtrail(sim, by_router)),
+        routed_event(_cloudtrail(sim, denied)),
+        routed_event(_cloudtrail(sim, unknown)),
+        _cloudtrail(sim, both),
+        routed_event(_cloudtrail(sim, both)),
+        without_id,
+        routed_event(_cloudtrail(sim, elsewhere)),  # sharedWithAccount 999999999999: not ours
+        forged,
+    ]
+    assert [e["source"] for e in events].count("wa-share-acceptor.router") == 7
+    sim.reset_stats()
+
+    # When the acceptor handles them in one SQS batch
+    run = invoke(share_event.lambda_handler, sqs_batch(events), components(sim))
+
+    # Then each invitation is decided by the policy, once, whichever kind of event announced it
+    assert run.result == {"batchItemFailures": []}
+    assert [world.status(s) for s in (by_cloudtrail, by_router, both, *hinted)] == ["ACCEPTED"] * 5
+    assert (world.status(denied), world.status(unknown), world.status(not_hinted)) == ("REJECTED", "PENDING", "PENDING")
+    assert world.status(elsewhere) == "PENDING"  # another account's invitation: never listed here
+    assert sim.stats["UpdateShareInvitation"] == 6  # five accepted, one rejected; ledger once
+    assert run.metrics["InvitationsAccepted"] == 5 and run.metrics["InvitationsRejected"] == 1
+    assert run.metrics["ShareEventsBySharer"] == 1
+    assert run.metrics["ShareEventsIgnored"] == 1  # the share for another account
+    assert run.metrics["InvalidEvents"] == 1  # sharedBy contradicts the event's account
+    [invalid] = run.logs("invalid event; nothing changed")
+    assert (invalid["invalid_reason"], invalid["message_id"]) == ("conflicting_sharer", "m-0008")
+    [ignored] = run.logs("share event names no invitation of this account; ignored")
+    assert (ignored["reason"], ignored["message_id"]) == ("other_account", "m-0007")
+
+
+def test_a_routed_event_invoked_alone_decides_its_invitation(sim: Simulator, world: World) -> None:
+    lens = world.lens(TRUSTED, "platform-lens")
+    other = world.lens(TRUSTED, "security-lens")
+    event = routed_event(_cloudtrail(sim, lens))
+    run = invoke(share_event.lambda_handler, event, components(sim))
+    assert run.result["status"] == "ok" and run.result["share_invitation_id"] == lens.share_id
+    assert (world.status(lens), world.status(other)) == ("ACCEPTED", "PENDING")
+    del event["detail"]["responseElements"]  # without a ShareId: the sharer's pending lenses
+    run = invoke(share_event.lambda_handler, event, components(sim))
+    assert (run.result["resource_type"], run.result["shared_by"]) == ("LENS", TRUSTED)
+    assert world.status(other) == "ACCEPTED"
+
+
+def test_the_routed_samples_decide_on_the_example_world() -> None:
+    sim = Simulator()
+    sim.load_world(ROOT / "simulator" / "worlds" / "example.json")
+    routed = json.loads((ROOT / "events" / "routed-share.json").read_text())
+    run = invoke(share_event.lambda_handler, routed, components(sim))
+    assert run.result["status"] == "ok" and run.result["share_invitation_id"] == "b2c3d4e5f60718293a4b5c6d7e8f90a1"
+    [decided] = run.decisions
+    assert (decided["share_invitation_id"], decided["resource_type"]) == ("b2c3d4e5f60718293a4b5c6d7e8f90a1", "LENS")
+    no_id = json.loads((ROOT / "events" / "routed-share-no-shareid.json").read_text())
+    run = invoke(share_event.lambda_handler, no_id, components(sim))
+    assert (run.result["resource_type"], run.result["shared_by"]) == ("WORKLOAD", TRUSTED)
+    assert run.result["share_events_by_sharer"] == 1 and run.result["invalid_events"] == 0

@@ -237,7 +237,7 @@ def test_fuzzed_share_event_fields_give_a_hint_only_when_well_formed(event: dict
         hint = parse_share_event(event)
     except (InvalidEvent, IgnoredEvent):
         return
-    assert event["source"] == "aws.wellarchitected"
+    assert event["source"] in ("aws.wellarchitected", "wa-share-acceptor.router")
     if isinstance(hint, SharerHint):
         assert hint.sharer == event["account"] and len(hint.sharer) == 12
     else:
@@ -319,7 +319,11 @@ def test_a_hint_carries_the_event_name() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (["source"], "custom.forger", "source is 'custom.forger', expected 'aws.wellarchitected'"),
+        (
+            ["source"],
+            "custom.forger",
+            "source is 'custom.forger', expected 'aws.wellarchitected' or 'wa-share-acceptor.router'",
+        ),
         (["detail-type"], "Oops", "detail-type is 'Oops', expected 'AWS API Call via CloudTrail'"),
         (["detail"], "not a dict", "event has no detail object"),
         (
@@ -574,3 +578,211 @@ def test_without_a_share_id_the_event_checks_come_first() -> None:
     with pytest.raises(InvalidEvent) as err:
         parse_share_event(event, "111111111111")
     assert err.value.reason == "unexpected_source"
+
+
+# -- the events of a sharer's router (src/router/forwarded.py): the same hints as CloudTrail's ------------
+
+OWN = "111111111111"
+SHARER = "222222222222"
+OTHER = "999999999999"
+
+
+def _routed(name: str = "routed-share.json", **detail: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load(name))
+    for key, value in detail.items():
+        if value is ...:
+            del event["detail"][key]
+        else:
+            event["detail"][key] = value
+    return event
+
+
+@pytest.mark.parametrize("own_account", [OWN, None])
+def test_the_routed_samples_give_the_same_hints_as_cloudtrail_events(own_account: str | None) -> None:
+    routed = load("routed-share.json")
+    assert parse_share_event(routed, own_account) == ShareHint(
+        "b2c3d4e5f60718293a4b5c6d7e8f90a1", "LENS", routed["id"], "CreateLensShare", SHARER
+    )
+    lens = load("share-lens.json")  # the CloudTrail event the router made it from
+    assert parse_share_event(lens, own_account)._replace(event_id=routed["id"]) == parse_share_event(routed)
+    no_id = load("routed-share-no-shareid.json")
+    assert parse_share_event(no_id, own_account) == SharerHint("WORKLOAD", SHARER, no_id["id"], "CreateWorkloadShare")
+    cloudtrail = load("share-workload-no-shareid.json")
+    assert parse_share_event(cloudtrail, own_account).key == parse_share_event(no_id, own_account).key
+
+
+@pytest.mark.parametrize(
+    "shared_with",
+    [
+        "arn:aws:iam::111111111111:role/Reviewers",
+        "arn:aws:iam::111111111111:user/path/alice",
+        "someone@example.com",  # a shape the acceptor cannot read: sharedWithAccount still names the account
+        ...,
+    ],
+)
+def test_a_routed_share_is_for_this_account_when_sharedwithaccount_says_so(shared_with: Any) -> None:
+    for name in ("routed-share.json", "routed-share-no-shareid.json"):
+        event = _routed(name)
+        if shared_with is ...:
+            del event["detail"]["requestParameters"]
+        else:
+            event["detail"]["requestParameters"]["SharedWith"] = shared_with
+        hint = parse_share_event(event, OWN)
+        assert hint.resource_type in ("LENS", "WORKLOAD")
+        assert isinstance(hint, SharerHint) is (name == "routed-share-no-shareid.json")
+
+
+@pytest.mark.parametrize("name", ["routed-share.json", "routed-share-no-shareid.json"])
+@pytest.mark.parametrize("shared_with", [f"arn:aws:iam::{OTHER}:role/R", "someone@example.com"])
+def test_a_routed_share_for_another_account_is_ignored(name: str, shared_with: str) -> None:
+    event = _routed(name, sharedWithAccount=OTHER, requestParameters={"SharedWith": shared_with})
+    with pytest.raises(IgnoredEvent) as err:
+        parse_share_event(event, OWN)
+    assert err.value.reason == "other_account"
+    assert str(err.value).endswith(f"shared with {OTHER}, not this account {OWN}")
+    assert parse_share_event(event).resource_type  # our account unknown (sam local invoke): the API decides
+
+
+@pytest.mark.parametrize(
+    "shared_with", ["999999999999", "arn:aws:iam::999999999999:role/Reviewers", "arn:aws:iam::999999999999:user/a"]
+)
+def test_a_routed_share_whose_two_recipients_disagree_is_invalid(shared_with: str) -> None:
+    event = _routed(requestParameters={"SharedWith": shared_with})
+    for own_account in (OWN, OTHER, None):
+        with pytest.raises(InvalidEvent) as err:
+            parse_share_event(event, own_account)
+        assert err.value.reason == "conflicting_recipient"
+        assert str(err.value) == (
+            "CreateLensShare event names two recipients: detail.sharedWithAccount=111111111111, "
+            f"requestParameters.SharedWith={shared_with!r}"
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown_as"),
+    [
+        ("1111", "'1111'"),
+        (111111111111, "111111111111"),
+        ("111111111111\n", "'111111111111\\n'"),
+        ("\uff11" * 12, repr("\uff11" * 12)),
+        ([OWN], "['111111111111']"),
+        ("", "''"),
+    ],
+)
+def test_a_routed_share_with_a_malformed_sharedwithaccount_is_invalid(value: Any, shown_as: str) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(_routed(sharedWithAccount=value), OWN)
+    assert err.value.reason == "invalid_recipient"
+    assert str(err.value) == f"detail.sharedWithAccount is {shown_as}, not a 12-digit account id"
+
+
+def test_a_routed_share_without_sharedwithaccount_falls_back_to_sharedwith() -> None:
+    assert isinstance(parse_share_event(_routed(sharedWithAccount=...), OWN), ShareHint)
+    assert isinstance(parse_share_event(_routed(sharedWithAccount=None), OWN), ShareHint)
+    with pytest.raises(IgnoredEvent):
+        parse_share_event(_routed(sharedWithAccount=..., requestParameters={"SharedWith": OTHER}), OWN)
+    event = _routed("routed-share-no-shareid.json", sharedWithAccount=..., requestParameters={})
+    with pytest.raises(InvalidEvent) as err:  # no share id and no recipient at all: as for CloudTrail's
+        parse_share_event(event, OWN)
+    assert err.value.reason == "missing_recipient"
+
+
+@pytest.mark.parametrize("name", ["routed-share.json", "routed-share-no-shareid.json"])
+def test_a_routed_shares_sharedby_must_agree_with_the_events_account(name: str) -> None:
+    assert parse_share_event(_routed(name, sharedBy=...), OWN).resource_type  # absent: the account alone
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(_routed(name, sharedBy="333333333333"), OWN)
+    assert err.value.reason == "conflicting_sharer"
+    assert str(err.value).endswith("names two sharers: account='222222222222', detail.sharedBy=333333333333")
+    for bad in ("2222", 222222222222, "", [SHARER]):
+        with pytest.raises(InvalidEvent) as err:
+            parse_share_event(_routed(name, sharedBy=bad), OWN)
+        assert err.value.reason == "invalid_sharer"
+        assert str(err.value).startswith("detail.sharedBy is ")
+
+
+def test_a_routed_share_without_the_events_account_takes_its_sharer_from_sharedby() -> None:
+    event = _routed("routed-share-no-shareid.json")
+    del event["account"]
+    hint = parse_share_event(event, OWN)
+    assert isinstance(hint, SharerHint) and hint.sharer == SHARER
+    event["detail"]["sharedBy"] = "no"
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event, OWN)
+    assert err.value.reason == "invalid_sharer"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"errorCode": "AccessDenied"}, "failed_call"),
+        ({"requestParameters": {"SharedWith": "o-abcdefghij"}}, "organization_share"),
+        ({"requestParameters": {"SharedWith": "ou-ab12-abcdefgh"}}, "organization_share"),
+    ],
+)
+def test_routed_failed_calls_and_organization_shares_are_ignored(change: dict[str, Any], reason: str) -> None:
+    for name in ("routed-share.json", "routed-share-no-shareid.json"):
+        with pytest.raises(IgnoredEvent) as err:
+            parse_share_event(_routed(name, **change), OWN)
+        assert err.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("source", "detail_type", "reason", "message"),
+    [
+        (
+            "wa-share-acceptor.router",
+            "AWS API Call via CloudTrail",
+            "unexpected_detail_type",
+            "detail-type is 'AWS API Call via CloudTrail', expected 'Well-Architected Share Created'",
+        ),
+        (
+            "aws.wellarchitected",
+            "Well-Architected Share Created",
+            "unexpected_detail_type",
+            "detail-type is 'Well-Architected Share Created', expected 'AWS API Call via CloudTrail'",
+        ),
+        (
+            "wa-share-acceptor.Router",
+            "Well-Architected Share Created",
+            "unexpected_source",
+            "source is 'wa-share-acceptor.Router', expected 'aws.wellarchitected' or 'wa-share-acceptor.router'",
+        ),
+        (
+            ["wa-share-acceptor.router"],
+            "Well-Architected Share Created",
+            "unexpected_source",
+            "source is ['wa-share-acceptor.router'], expected 'aws.wellarchitected' or 'wa-share-acceptor.router'",
+        ),
+    ],
+)
+def test_each_source_needs_its_own_detail_type(source: Any, detail_type: str, reason: str, message: str) -> None:
+    event = {**load("routed-share.json"), "source": source, "detail-type": detail_type}
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event, OWN)
+    assert (err.value.reason, str(err.value)) == (reason, message)
+
+
+def test_a_routed_share_id_is_checked_as_cloudtrails() -> None:
+    event = _routed(responseElements={"ShareId": "B2C3D4E5F60718293A4B5C6D7E8F90A1"})
+    with pytest.raises(InvalidEvent) as err:
+        parse_share_event(event, OWN)
+    assert err.value.reason == "malformed_share_id"
+
+
+def test_the_sweep_refuses_routed_events() -> None:
+    with pytest.raises(InvalidEvent) as err:
+        parse_sweep_event(load("routed-share.json"))
+    assert err.value.reason == "unexpected_event"
+
+
+@given(st.sampled_from(["sharedWithAccount", "sharedBy"]), json_values)
+def test_fuzzed_routed_recipients_and_sharers_give_a_hint_only_for_the_right_accounts(field: str, value: Any) -> None:
+    event = _routed("routed-share-no-shareid.json", **{field: value})
+    try:
+        hint = parse_share_event(event, OWN)
+    except (InvalidEvent, IgnoredEvent):
+        assert value != {"sharedWithAccount": OWN, "sharedBy": SHARER}[field]
+        return
+    assert value in (None, {"sharedWithAccount": OWN, "sharedBy": SHARER}[field])
+    assert hint == SharerHint("WORKLOAD", SHARER, event["id"], "CreateWorkloadShare")
