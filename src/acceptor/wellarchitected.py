@@ -26,6 +26,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from acceptor.concurrency import ConcurrencyLimit, Gate
 from acceptor.deadline import Deadline
 from acceptor.throttle import AdaptiveRate, backoff_delay
 
@@ -58,6 +59,7 @@ class UpdateStatus(StrEnum):
     APPLIED_ANSWER_LOST = "applied_answer_lost"  # an attempt may have applied; the retry found it settled
     ALREADY_SETTLED = "already_settled"
     FAILED = "failed"
+    THROTTLED = "throttled"  # still throttled when its retries or the time ran out: not carried out
     NOT_SENT = "not_sent"  # no time left to send it
 
 
@@ -142,6 +144,13 @@ def _http_status(err: ClientError) -> int:
         return 0
 
 
+def _is_throttle(err: Exception) -> bool:
+    if not isinstance(err, ClientError):
+        return False
+    code = str(err.response.get("Error", {}).get("Code") or "")
+    return code in _THROTTLES or _http_status(err) == 429
+
+
 def _may_have_applied(err: Exception) -> bool:
     """Could the service have carried out a request that failed this way? (Its answer was lost.)"""
     if isinstance(err, ClientError):
@@ -160,52 +169,91 @@ class ShareInvitations:
         *,
         clients: Clients | None = None,
         max_attempts: int = 6,
+        max_throttled_attempts: int = 20,
         rate: AdaptiveRate | None = None,
+        concurrency: ConcurrencyLimit | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clients = clients or Clients(client)
         self._max_attempts = max_attempts
+        self._max_throttled = max(max_attempts, max_throttled_attempts)
         self._rate = rate or AdaptiveRate(sleep=sleep)
+        self.concurrency = concurrency
+        self._gate = Gate(concurrency) if concurrency is not None else None
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
         self._count_lock = threading.Lock()
         self.calls = 0  # API calls sent, retries included
+
+    @property
+    def paced_rate(self) -> float | None:
+        """Requests/s the client paces itself at (None until the service first throttled)."""
+        return self._rate.rate
 
     def _count(self) -> None:
         with self._count_lock:
             self.calls += 1
 
     def _call(self, operation: str, deadline: Deadline, attempts: list[Exception], **params: Any) -> dict[str, Any]:
-        """Call with pacing and retries inside the deadline.
+        """Call with pacing, the concurrency limit and retries inside the deadline.
 
         Each failed attempt's error is appended to ``attempts``. Re-raises the last error when retries run
-        out or do not apply; raises OutOfTime when not even the first attempt fits.
+        out or do not apply; raises OutOfTime when not even the first attempt fits. Throttled attempts
+        have their own, larger allowance: the pacing spaces them, and throttling is no failure.
         """
+        throttled = 0
         while True:
             client = self._clients.fitting(deadline.left())
             if not self._rate.acquire(max_wait=deadline.left() - min_attempt_seconds()):
                 raise OutOfTime("the paced wait for the next request does not fit in the time left")
-            client = self._clients.fitting(deadline.left())  # the wait may have used some of it
-            self._count()
+            gate = self._gate
+            if gate is not None and not gate.enter(timeout=max(0.0, deadline.left() - min_attempt_seconds())):
+                raise OutOfTime("no room among the requests in flight within the time left")
             try:
-                response: dict[str, Any] = getattr(client, operation)(**params)
+                client = self._clients.fitting(deadline.left())  # the waits may have used some of it
+                self._count()
+                started = self._clock()
+                try:
+                    response: dict[str, Any] = getattr(client, operation)(**params)
+                except (ClientError, BotoCoreError) as err:
+                    self._report(err, self._clock() - started)
+                    raise
+                if self.concurrency is not None:
+                    self.concurrency.succeeded(self._clock() - started)
             except (ClientError, BotoCoreError) as err:
                 attempts.append(err)
-                code, _message, retryable = _error_code(err)
-                if code in _THROTTLES or (isinstance(err, ClientError) and _http_status(err) == 429):
+                _code, _message, retryable = _error_code(err)
+                if _is_throttle(err):
+                    throttled += 1
                     self._rate.throttled()
-                if not retryable or len(attempts) >= self._max_attempts:
+                    out_of_retries = throttled >= self._max_throttled
+                else:
+                    out_of_retries = len(attempts) >= self._max_attempts
+                if not retryable or out_of_retries:
                     raise
-                delay = backoff_delay(len(attempts), rng=self._rng)
+                delay = backoff_delay(min(len(attempts), 6), rng=self._rng)
                 if deadline.left() - delay < min_attempt_seconds():
                     raise  # a retry would not finish in time: the last error stands
                 self._sleep(delay)
                 continue
+            finally:
+                if gate is not None:
+                    gate.leave()
             self._rate.succeeded()
             if not isinstance(response, dict):
                 raise TypeError(f"{operation} answered a {type(response).__name__}, not an object")
             return response
+
+    def _report(self, err: Exception, seconds: float) -> None:
+        if self.concurrency is None:
+            return
+        if _is_throttle(err):
+            self.concurrency.throttled(seconds)
+        else:
+            self.concurrency.failed(seconds)
 
     def pages(self, resource_type: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
         """Yield pages of one resource type's pending ShareInvitationSummaries, following NextToken.
@@ -260,9 +308,14 @@ class ShareInvitations:
             if not attempts:
                 return UpdateResult(UpdateStatus.NOT_SENT, OUT_OF_TIME, str(err))
             code, message, _ = _error_code(attempts[-1])
+            if _is_throttle(attempts[-1]):
+                return UpdateResult(UpdateStatus.THROTTLED, code, f"{message} (no time left to retry)")
             return UpdateResult(UpdateStatus.FAILED, code, f"{message} (no time left to retry)")
         except (ClientError, BotoCoreError) as err:
             code, message, _ = _error_code(err)
+            if _is_throttle(err):
+                why = "retries" if sum(map(_is_throttle, attempts)) >= self._max_throttled else "time"
+                return UpdateResult(UpdateStatus.THROTTLED, code, f"{message} (still throttled when its {why} ran out)")
             if code not in _SETTLED:
                 return UpdateResult(UpdateStatus.FAILED, code, message)
             earlier = attempts[:-1]
