@@ -41,6 +41,8 @@ _DOCUMENT_REPLACES = {
     "ALLOWED_PERMISSION_TYPES": "allowed_permission_types",
     "NON_MATCHING_ACTION": "non_matching_action",
 }
+# A DynamoDB table name (the sweep's lease; set by the template).
+_TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
 _INTEGER = r"-?[0-9]{1,15}"
 _DECIMAL = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
 
@@ -64,6 +66,8 @@ class Settings(NamedTuple):
     policy_parameter: str | None = None  # the policy document is this SSM parameter (name or ARN)
     policy_file: str | None = None  # the policy document is this file, relative to the function's code
     policy_cache_seconds: float = 300.0
+    sweep_lock_table: str | None = None  # the lease that keeps one sweep at a time; continuation needs it
+    max_chain_runs: int = 12  # runs one chain of continuations may take (Lambda stops a chain after 16)
 
 
 def _number(
@@ -124,6 +128,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if policy_file is not None and ".." in policy_file.split("/"):
         problems.append(f"POLICY_FILE: {policy_file!r} leaves the function's code")
     cache = _number(env, "POLICY_CACHE_SECONDS", 300.0, 0, 3600, problems)
+    lock_table = _arn(env, "SWEEP_LOCK_TABLE", _TABLE_NAME, "a DynamoDB table name", problems)
+    chain_runs = _number(env, "MAX_CHAIN_RUNS", 12, 1, 15, problems, integer=True)
     if parameter and policy_file:
         problems.append("POLICY_PARAMETER and POLICY_FILE are both set: the policy document comes from one place")
     if (parameter or policy_file) and policy is not None and policy.simple is not None:
@@ -149,6 +155,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         policy_parameter=parameter,
         policy_file=policy_file,
         policy_cache_seconds=cache,
+        sweep_lock_table=lock_table,
+        max_chain_runs=int(chain_runs),
     )
 
 
