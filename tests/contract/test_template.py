@@ -34,6 +34,9 @@ ALLOWED_ACTIONS = {
     "xray:PutTraceSegments",  # only when EnableTracing=true
     "xray:PutTelemetryRecords",
     "ssm:GetParameter",  # only on PolicyParameter, only when set (tests/contract/test_policy_templates.py)
+    "dynamodb:PutItem",  # these three only on the sweep's lease and itself (tests/contract/test_template_continuation.py)
+    "dynamodb:DeleteItem",
+    "lambda:InvokeFunction",
 }
 STAR_RESOURCE_OK = {"wellarchitected", "xray"}  # these actions support no resource ARNs
 
@@ -82,6 +85,11 @@ ROLE_STATEMENTS = [
     for name, r in RESOURCES.items()
     if r["Type"] == "AWS::IAM::Role"
     for s in _statements(r["Properties"].get("Policies", []))
+] + [
+    (r["Properties"]["RoleName"]["Ref"], s)
+    for r in RESOURCES.values()
+    if r["Type"] == "AWS::IAM::RolePolicy"
+    for s in _statements(r["Properties"]["PolicyDocument"])
 ]
 
 
