@@ -118,7 +118,9 @@ class Gate:
         self.most_in_flight = 0
 
     def enter(self, timeout: float | None = None) -> bool:
-        """Wait for room (False when ``timeout`` seconds pass first)."""
+        """Wait for room (False when ``timeout`` seconds pass first; None or infinity: no limit)."""
+        if timeout is not None and not timeout < math.inf:
+            timeout = None
         with self._cond:
             ok = self._cond.wait_for(lambda: self._in_flight < self.limit.limit, timeout)
             if not ok:

@@ -134,6 +134,14 @@ def test_gate_admits_up_to_the_limit_and_reports_timeouts() -> None:
     assert gate.most_in_flight == 2
 
 
+def test_gate_takes_an_unlimited_timeout() -> None:
+    limit = ConcurrencyLimit(2, clock=Clock())
+    limit.succeeded(0.1)
+    gate = Gate(limit)
+    assert gate.enter(timeout=float("inf")) and gate.enter(timeout=None)
+    assert gate.in_flight == 2
+
+
 def test_gate_wakes_a_waiter_when_a_request_leaves() -> None:
     gate = Gate(ConcurrencyLimit(1, clock=Clock()))
     assert gate.enter()
