@@ -2,7 +2,9 @@
 
 ``AdaptiveRate`` is shared by every worker of a sweep: it sends freely until the service throttles,
 then caps the request rate just below what was getting through and raises the cap again slowly
-(additive increase, multiplicative decrease). ``backoff_delay`` is capped exponential backoff with
+(additive increase, multiplicative decrease). The increase is a share of the rate itself (a fifth per
+second by default), so that the same rules suit a limit of 5 requests/s and one of 100: a fixed step
+that recovers quickly at 100/s overshoots a limit of 10/s several times a second. ``backoff_delay`` is capped exponential backoff with
 full jitter for the retries themselves.
 """
 
@@ -28,13 +30,17 @@ class AdaptiveRate:
         self,
         *,
         decrease: float = 0.85,
-        increase_per_second: float = 4.0,
+        increase_per_second: float | None = None,
+        increase_share: float = 0.2,
+        min_increase: float = 0.25,
         min_rate: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._decrease = decrease
-        self._increase = increase_per_second
+        self._increase = increase_per_second  # fixed requests/s per second, or None: a share of the rate
+        self._increase_share = increase_share
+        self._min_increase = min_increase
         self._min = min_rate
         self._clock = clock
         self._sleep = sleep
@@ -93,5 +99,8 @@ class AdaptiveRate:
             if self._rate is None:
                 return
             now = self._clock()
-            self._rate += self._increase * max(0.0, now - self._last_raise)
+            step = self._increase
+            if step is None:
+                step = max(self._min_increase, self._increase_share * self._rate)
+            self._rate += step * max(0.0, now - self._last_raise)
             self._last_raise = now

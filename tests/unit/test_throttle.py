@@ -88,3 +88,33 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.1 <= delays[0] <= 0.2
     assert all(d <= 1.0 for d in delays)
     assert delays[-1] >= 0.5
+
+
+def test_by_default_the_cap_rises_by_a_share_of_itself() -> None:
+    # Given a client capped near 10 requests/s and another near 100
+    for observed in (10, 100):
+        t = FakeTime()
+        rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, decrease=0.5)
+        for _ in range(observed * 2):
+            rate.acquire()
+            t.now += 0.5 / observed
+        rate.throttled()
+        before = rate.rate
+        assert before == observed / 2
+        # When a second passes with requests getting through
+        t.now += 1.0
+        rate.succeeded()
+        # Then each rises by a fifth of its own rate: 1/s and 10/s
+        assert rate.rate is not None and before is not None
+        assert abs(rate.rate - before * 1.2) < 1e-6
+
+
+def test_a_tiny_rate_still_rises() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, min_rate=1.0, decrease=0.1)
+    rate.acquire()
+    rate.throttled()
+    assert rate.rate == 1.0
+    t.now += 4.0
+    rate.succeeded()
+    assert rate.rate == 2.0  # at least 0.25 requests/s per second
