@@ -100,7 +100,7 @@ def test_by_default_the_cap_rises_by_a_share_of_itself() -> None:
             t.now += 0.5 / observed
         rate.throttled()
         before = rate.rate
-        assert before == observed / 2
+        assert before == observed  # half of the 2 x observed requests sent in the last second
         # When a second passes with requests getting through
         t.now += 1.0
         rate.succeeded()
