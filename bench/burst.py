@@ -18,6 +18,7 @@ from typing import Any
 
 from acceptor.engine import Acceptor, HintStatus
 from acceptor.events import parse_share_event
+from acceptor.recorder import NULL_LOG
 from acceptor.wellarchitected import PAGE_SIZE, RESOURCE_TYPES, SDK_CONFIG, ShareInvitations
 from bench.sweep import ERROR_RATE, LATENCY_S, RECIPIENT, THROTTLE_RPS, sharers
 from policy import load_policy
@@ -70,7 +71,9 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
     def container() -> None:
         """One Lambda container: its own client and pacing, taking batches until the queue is empty."""
         nonlocal batches, redelivered
-        acceptor = Acceptor(policy, ShareInvitations(sim.client(account=RECIPIENT, config=SDK_CONFIG)), max_workers=4)
+        acceptor = Acceptor(
+            ShareInvitations(sim.client(account=RECIPIENT, config=SDK_CONFIG)), max_workers=4, log=NULL_LOG
+        )
         while True:
             with lock:
                 batch = [queue.popleft() for _ in range(min(BATCH_SIZE, len(queue)))]
@@ -78,7 +81,7 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
             if not batch:
                 return
             hints = [parse_share_event(event, RECIPIENT) for event in batch]
-            status = acceptor.handle_hints(hints).status
+            status = acceptor.handle_hints(policy, hints).status
             retry = [
                 event
                 for event, hint in zip(batch, hints, strict=True)

@@ -10,7 +10,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from acceptor.engine import Outcome, Result
+from acceptor.outcomes import Outcome, Result
 from policy import Invitation, OrgAncestry, Policy, evaluate, load_document, load_policy
 
 

@@ -11,6 +11,8 @@ import uuid
 from typing import Any
 
 from acceptor.engine import Acceptor
+from acceptor.outcomes import Result
+from acceptor.recorder import NULL_LOG
 from acceptor.wellarchitected import PAGE_SIZE, RESOURCE_TYPES, SDK_CONFIG, ShareInvitations
 from policy import load_policy
 from simulator import Faults, Simulator
@@ -61,9 +63,9 @@ def run_once(workers: int, invitations: int = 2000, seed_value: int = 1, strict:
     sim.faults = Faults(latency_s=LATENCY_S, throttle_rps=THROTTLE_RPS, error_rate=ERROR_RATE, seed=seed_value)
     sim.reset_stats()
     adapter = ShareInvitations(sim.client(account=RECIPIENT, config=SDK_CONFIG))
-    acceptor = Acceptor(policy, adapter, max_workers=workers)
+    acceptor = Acceptor(adapter, max_workers=workers, log=NULL_LOG)
     start = time.perf_counter()
-    summary = acceptor.sweep()
+    summary = acceptor.sweep(policy)
     elapsed = time.perf_counter() - start
     stats = dict(sim.stats)
 
@@ -91,8 +93,8 @@ def run_once(workers: int, invitations: int = 2000, seed_value: int = 1, strict:
         "injected_errors": injected,
         "throttled": stats.get("throttled", 0),
         "api_calls_per_invitation": stats.get("total", 0) / invitations,
-        "accepted": summary.results["accepted"],
-        "rejected": summary.results["rejected"],
+        "accepted": summary.count_of(Result.ACCEPTED),
+        "rejected": summary.count_of(Result.REJECTED),
         "failed": summary.failed,
         "lost": lost,
         "wrongly_decided": wrong,

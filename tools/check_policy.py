@@ -23,16 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError
 
+from acceptor.listing import Lister
+from acceptor.organizations import OrgAncestryResolver, ancestries_of
 from acceptor.policy_source import PolicySource, PolicyUnavailable
 from acceptor.settings import ConfigurationError, load_settings
-from acceptor.wellarchitected import RESOURCE_TYPES, ListError, ShareInvitations
+from acceptor.wellarchitected import ShareInvitations
 from policy import (
+    RESOURCE_TYPES,
     Decision,
     Invitation,
     OrgAncestry,
@@ -47,6 +50,7 @@ from tools.lambda_env import function_environment, read_env_vars_file
 ROOT = Path(__file__).resolve().parents[1]
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024  # what policy.load_document accepts
 _FUNCTIONS = ("SweepFunction", "ShareEventFunction")
+_NO_ROLE = "no Organizations role given (--organizations-role-arn)"
 
 
 class PreviewError(Exception):
@@ -184,28 +188,14 @@ class _ListOnly:
 
 
 def list_pending(client: Any) -> list[dict[str, Any]]:
-    """Every pending invitation the client's account sees, read as the functions read them: each type
+    """Every pending invitation the client's account sees, read by the functions' own listing (each type
     listed explicitly, a summary without a type given the one asked for, items that are not objects
-    skipped, duplicates (by id) listed once."""
-    reader = ShareInvitations(_ListOnly(client), max_attempts=4)
-    by_id: dict[str, dict[str, Any]] = {}
-    unnamed: list[dict[str, Any]] = []
+    skipped, duplicates by id listed once)."""
+    listed = Lister(ShareInvitations(_ListOnly(client), max_attempts=4)).read(RESOURCE_TYPES)
     for resource_type in RESOURCE_TYPES:
-        try:
-            for page in reader.pages(resource_type):
-                for item in page:
-                    if not isinstance(item, dict):
-                        continue
-                    if item.get("ShareResourceType") is None:
-                        item = {**item, "ShareResourceType": resource_type}
-                    inv_id = item.get("ShareInvitationId")
-                    if isinstance(inv_id, str):
-                        by_id.setdefault(inv_id, item)
-                    else:
-                        unnamed.append(item)
-        except ListError as err:
-            raise PreviewError(f"listing {resource_type} invitations failed: {err}") from err
-    return [*by_id.values(), *unnamed]
+        if resource_type in listed.errors:
+            raise PreviewError(f"listing {resource_type} invitations failed: {listed.errors[resource_type]}")
+    return listed.items
 
 
 class Row(NamedTuple):
@@ -218,23 +208,6 @@ class Row(NamedTuple):
         return self.deployed is not None and self.deployed.action != self.decision.action
 
 
-def _ancestries(
-    sharers: Iterable[str | None], lookup: Callable[[str], OrgAncestry] | None, needed: bool
-) -> dict[str, OrgAncestry]:
-    if not needed:
-        return {}
-    found: dict[str, OrgAncestry] = {}
-    for sharer in sorted({s for s in sharers if isinstance(s, str) and len(s) == 12 and s.isascii() and s.isdigit()}):
-        if lookup is None:
-            found[sharer] = OrgAncestry.failed("no Organizations role given (--organizations-role-arn)")
-            continue
-        try:
-            found[sharer] = lookup(sharer)
-        except Exception as err:  # as in the functions: a failed lookup leaves OU rules undecided
-            found[sharer] = OrgAncestry.failed(f"organizations lookup raised {type(err).__name__}: {err}")
-    return found
-
-
 def preview(
     policy: Policy,
     summaries: list[Any],
@@ -245,7 +218,7 @@ def preview(
     """What ``policy`` (and ``deployed``) would decide for each listed summary. Pure but for ``lookup``."""
     invitations = [Invitation.from_summary(s) for s in summaries]
     needed = policy.uses_ous or (deployed is not None and deployed.uses_ous)
-    ancestries = _ancestries((i.shared_by for i in invitations), lookup, needed)
+    ancestries = ancestries_of((i.shared_by for i in invitations), lookup, missing=_NO_ROLE) if needed else {}
     rows = []
     for inv in invitations:
         ancestry = ancestries.get(inv.shared_by) if isinstance(inv.shared_by, str) else None
@@ -330,8 +303,6 @@ def _default_client() -> Any:
 
 
 def _default_lookup(role_arn: str) -> Callable[[str], OrgAncestry]:
-    from acceptor.organizations import OrgAncestryResolver
-
     return OrgAncestryResolver(role_arn).lookup
 
 

@@ -9,15 +9,14 @@ does not fit.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from acceptor.deadline import Deadline
-
-if TYPE_CHECKING:
-    from acceptor.engine import Outcome, Summary
+from acceptor.outcomes import Outcome, Result, Summary
+from acceptor.recorder import NULL_LOG, Log
 
 SUBJECT_LIMIT = 100
 MESSAGE_LIMIT = 250_000  # SNS allows 256 KiB
@@ -26,7 +25,7 @@ PUBLISH_SECONDS = 5.0  # connect + read: the most one publish can take
 
 
 class SnsNotifier:
-    def __init__(self, topic_arn: str, *, client: Any = None, log: Any = None) -> None:
+    def __init__(self, topic_arn: str, *, client: Any = None, log: Log = NULL_LOG) -> None:
         self._topic_arn = topic_arn
         self._client = client
         self._log = log
@@ -39,8 +38,8 @@ class SnsNotifier:
         return self._client
 
     def notify(self, outcomes: list[Outcome], summary: Summary, deadline: Deadline | None = None) -> None:
-        failed = [o for o in outcomes if o.result.value == "failed"]
-        pending = [o for o in outcomes if o.result.value == "left_pending"]
+        failed = [o for o in outcomes if o.result is Result.FAILED]
+        pending = [o for o in outcomes if o.result is Result.LEFT_PENDING]
         subject = f"Well-Architected share invitations: {len(pending)} left pending, {len(failed)} failed"
         body: dict[str, Any] = {
             "summary": summary.to_dict(),
@@ -61,5 +60,4 @@ class SnsNotifier:
             self._warn("notification not sent", error=str(err))
 
     def _warn(self, message: str, **fields: Any) -> None:
-        if self._log is not None:
-            self._log.warning(message, extra=fields)
+        self._log.warning(message, extra=fields)

@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from acceptor.outcomes import Result, Summary, Tally
+from policy import Action
+
 SERVICE = "wa-share-acceptor"
 DEFAULT_NAMESPACE = "WellArchitectedShareAcceptor"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
@@ -60,24 +63,24 @@ def traced(handler: F) -> F:
     return Tracer(service=SERVICE).capture_lambda_handler(handler)  # type: ignore[return-value]
 
 
-def emit_summary_metrics(summary: Any) -> None:
+def emit_summary_metrics(summary: Summary) -> None:
     """Count one run's results. In dry run only the decision counts carry the dimension DryRun=true."""
-    results, actions = summary.results, summary.actions
+    count = summary.count_of
     decisions = {
         # In dry run nothing is applied: count what the policy decided.
-        "InvitationsAccepted": actions["ACCEPT"] if summary.dry_run else results["accepted"],
-        "InvitationsRejected": actions["REJECT"] if summary.dry_run else results["rejected"],
-        "InvitationsIgnored": results["left_pending"],
+        "InvitationsAccepted": count(Action.ACCEPT) if summary.dry_run else count(Result.ACCEPTED),
+        "InvitationsRejected": count(Action.REJECT) if summary.dry_run else count(Result.REJECTED),
+        "InvitationsIgnored": count(Result.LEFT_PENDING),
     }
     problems = {
-        "InvitationsAlreadySettled": results["already_settled"],
-        "InvitationsDeferred": results["deferred"],
-        "InvitationsNotFound": summary.not_found,
+        "InvitationsAlreadySettled": count(Result.ALREADY_SETTLED),
+        "InvitationsDeferred": count(Result.DEFERRED),
+        "InvitationsNotFound": count(Tally.NOT_FOUND),
         "DecisionFailures": summary.failed,
-        "OrgLookupFailures": summary.org_lookup_failures,
-        "InvitationsForPrincipals": results["for_principal"],
-        "UpdatesAnswerLost": summary.answer_lost,
-        "ListItemsMalformed": summary.malformed_items,
+        "OrgLookupFailures": count(Tally.ORG_LOOKUP_FAILURES),
+        "InvitationsForPrincipals": count(Result.FOR_PRINCIPAL),
+        "UpdatesAnswerLost": count(Tally.ANSWER_LOST),
+        "ListItemsMalformed": count(Tally.MALFORMED_ITEMS),
     }
     for name, value in decisions.items():
         if summary.dry_run:

@@ -11,10 +11,11 @@ attempt with short timeouts, retried here only while a retry can still finish in
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from acceptor.deadline import Deadline
+from acceptor.fanout import FanOut, in_order
 from acceptor.throttle import backoff_delay
 from policy import OrgAncestry
 
@@ -32,6 +34,7 @@ CALL_SECONDS = 7.0  # connect + read: the most one attempt can take
 MAX_ATTEMPTS = 3
 _RETRYABLE = frozenset({"TooManyRequestsException", "ThrottlingException", "ServiceException", "InternalFailure"})
 _REFRESH_BEFORE = timedelta(minutes=5)
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 ClientFactory = Callable[[dict[str, str]], Any]
 
@@ -198,3 +201,29 @@ class OrgAncestryResolver:
             expiration = credentials.get("Expiration")
             self._expiration = expiration if isinstance(expiration, datetime) else None
             return self._client
+
+
+def ancestries_of(
+    sharers: Iterable[Any],
+    lookup: Callable[[str], OrgAncestry] | None,
+    *,
+    missing: str = "no Organizations lookup configured",
+    fan_out: FanOut = in_order,
+) -> dict[str, OrgAncestry]:
+    """Each well-formed sharer's place in the organization, each looked up once.
+
+    Only 12-digit account ids are looked up (the policy refuses the rest). Without a ``lookup`` every
+    sharer's answer is ``OrgAncestry.failed(missing)``; a lookup that raises is a failed answer too, so OU
+    rules stay undecided and nothing stops the run."""
+    accounts = sorted({s for s in sharers if isinstance(s, str) and _ACCOUNT.fullmatch(s)})
+    if lookup is None:
+        return {s: OrgAncestry.failed(missing) for s in accounts}
+    ask = lookup
+
+    def one(sharer: str) -> OrgAncestry:
+        try:
+            return ask(sharer)
+        except Exception as err:  # a lookup must never stop the run: OU rules stay undecided
+            return OrgAncestry.failed(f"organizations lookup raised {type(err).__name__}: {err}")
+
+    return dict(zip(accounts, fan_out(one, accounts), strict=True))

@@ -57,7 +57,6 @@ def build(
     clients = Clients(wellarchitected_client, wellarchitected_factory)
     clients.fitting(float("inf"))  # the usual client, built with the container rather than on first use
     acceptor = Acceptor(
-        settings.policy,
         ShareInvitations(clients=clients, sleep=sleep),
         ancestry=ancestry,
         log=logger,

@@ -14,9 +14,10 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
 from acceptor.deadline import Deadline
-from acceptor.engine import HintStatus, Summary
+from acceptor.engine import HintStatus
 from acceptor.events import IgnoredEvent, InvalidEvent, ShareHint, is_sqs_batch, parse_share_event, parse_sqs_batch
 from acceptor.observability import emit_ignored_event, emit_invalid_event, emit_summary_metrics, logger, metrics, traced
+from acceptor.outcomes import Summary, Tally
 from handlers.common import invalid_event, load_components, run_policy, run_status
 from policy import Policy
 
@@ -45,9 +46,7 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
     logger.append_keys(share_invitation_id=hint.invitation_id)
     summary = Summary(dry_run=policy.dry_run)
     try:
-        comps.acceptor.handle_hints(
-            [hint], deadline, summary, policy=policy, attempts=comps.settings.hint_lookup_attempts
-        )
+        comps.acceptor.handle_hints(policy, [hint], deadline, summary, attempts=comps.settings.hint_lookup_attempts)
     finally:
         emit_summary_metrics(summary)
     result = {"status": run_status(summary), "share_invitation_id": hint.invitation_id, **summary.to_dict()}
@@ -75,10 +74,10 @@ def _batch(
                 raise message.error
             hints[message.message_id] = parse_share_event(message.event, own_account)
         except IgnoredEvent as err:
-            summary.count("ignored_events")
+            summary.tally(Tally.IGNORED_EVENTS)
             _ignored(err, message_id=message.message_id)
         except InvalidEvent as err:
-            summary.count("invalid_events")
+            summary.tally(Tally.INVALID_EVENTS)
             logger.error(
                 "invalid event; nothing changed",
                 extra={"invalid_reason": err.reason, "error": str(err), "message_id": message.message_id},
@@ -88,10 +87,10 @@ def _batch(
     try:
         if hints:
             results = comps.acceptor.handle_hints(
+                policy,
                 list(hints.values()),
                 deadline,
                 summary,
-                policy=policy,
                 attempts=comps.settings.hint_lookup_attempts,
             )
             statuses = results.status

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from acceptor import runtime
-from acceptor.engine import Summary
 from acceptor.events import InvalidEvent, parse_sweep_event
 from acceptor.observability import emit_summary_metrics, emit_sweep_completed, logger, metrics, traced
+from acceptor.outcomes import Summary
 from handlers.common import invalid_event, load_components, run_policy, run_status
 
 
@@ -25,7 +25,7 @@ def lambda_handler(event: Any, context: Any, components: runtime.Components | No
         return invalid_event(err)
     summary = Summary(dry_run=policy.dry_run)
     try:
-        comps.acceptor.sweep(runtime.deadline(context, comps.settings), summary, policy)
+        comps.acceptor.sweep(policy, runtime.deadline(context, comps.settings), summary)
     finally:
         emit_summary_metrics(summary)  # what was done is counted even if the run broke off
     if summary.complete and summary.list_error is None:

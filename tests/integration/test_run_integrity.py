@@ -141,7 +141,7 @@ def test_the_digest_to_a_hung_sns_endpoint_fits_the_deadline(sim: Simulator, han
             warnings.append(message)
 
     notifier = SnsNotifier("arn:aws:sns:us-east-1:111111111111:t", client=sns, log=Log())
-    from acceptor.engine import Summary
+    from acceptor.outcomes import Summary
 
     started = time.monotonic()
     notifier.notify([], Summary(dry_run=False), Deadline.within(30))

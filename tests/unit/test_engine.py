@@ -11,15 +11,10 @@ from typing import Any
 import pytest
 
 from acceptor.deadline import Deadline
-from acceptor.engine import (
-    Acceptor,
-    HintStatus,
-    Outcome,
-    Result,
-    Summary,
-    _text,
-)
+from acceptor.engine import Acceptor, HintStatus
 from acceptor.events import ShareHint
+from acceptor.outcomes import Outcome, Result, Summary, Tally, text
+from acceptor.recorder import NULL_LOG
 from acceptor.wellarchitected import (
     OUT_OF_TIME,
     SDK_CONFIG,
@@ -238,8 +233,8 @@ def test_summary_counts_and_shapes() -> None:
     summary.listing_failed("LENS", ListError("AccessDenied", "no"))
     summary.listing_failed("PROFILE", ListError(OUT_OF_TIME, "late"))
     summary.listing_failed("TEMPLATE", ListError("Throttling", "slow"))
-    summary.count("not_found")
-    summary.count("malformed_items", 3)
+    summary.tally(Tally.NOT_FOUND)
+    summary.tally(Tally.MALFORMED_ITEMS, 3)
     assert summary.to_dict() == {
         "dry_run": False,
         "complete": False,
@@ -267,9 +262,9 @@ def test_summary_counts_and_shapes() -> None:
 
 
 def test_text_keeps_strings_and_none_and_shows_the_rest() -> None:
-    assert _text("abc") == "abc"
-    assert _text(None) is None
-    assert _text(["a"]) == "['a']"
+    assert text("abc") == "abc"
+    assert text(None) is None
+    assert text(["a"]) == "['a']"
 
 
 # -- sweep -------------------------------------------------------------------------------------------
@@ -284,7 +279,7 @@ def test_sweep_lists_every_type_and_decides_each_invitation() -> None:
         }
     )
     log = Log()
-    summary = Acceptor(allow(denied_accounts=frozenset({DENIED})), wa, log=log).sweep()
+    summary = Acceptor(wa, log=log).sweep(allow(denied_accounts=frozenset({DENIED})))
     assert sorted(wa.listings) == ["LENS", "PROFILE", "TEMPLATE", "WORKLOAD"]
     assert sorted(wa.updated) == [(inv_id(1), "ACCEPT"), (inv_id(2), "REJECT"), (inv_id(3), "ACCEPT")]
     assert results(summary) == {"accepted": 2, "rejected": 1, "left_pending": 1}
@@ -302,7 +297,7 @@ def test_sweep_takes_the_first_of_duplicate_ids_and_still_decides_items_without_
     del unnamed["ShareInvitationId"]
     wa = FakeWA(pages={"WORKLOAD": [[first, unnamed]], "LENS": [[again]]})
     log = Log()
-    summary = Acceptor(allow(), wa, log=log, max_workers=1).sweep()
+    summary = Acceptor(wa, log=log, max_workers=1).sweep(allow())
     assert wa.updated == [(inv_id(1), "ACCEPT")]
     assert summary.invitations == 2
     assert results(summary) == {"accepted": 1, "left_pending": 1}
@@ -313,16 +308,28 @@ def test_sweep_takes_the_first_of_duplicate_ids_and_still_decides_items_without_
 def test_listed_items_that_are_not_objects_are_counted_and_skipped() -> None:
     wa = FakeWA(pages={"WORKLOAD": [["junk", item(1), 7]]})
     log = Log()
-    summary = Acceptor(allow(), wa, log=log).sweep()
-    assert summary.malformed_items == 2 and summary.invitations == 1
+    summary = Acceptor(wa, log=log).sweep(allow())
+    assert summary.count_of(Tally.MALFORMED_ITEMS) == 2 and summary.invitations == 1
     warned = log.find("listed item is not an object; skipped")
     assert [(level, fields) for level, fields in warned] == [
         ("warning", {"resource_type": "WORKLOAD", "item": "'junk'"}),
         ("warning", {"resource_type": "WORKLOAD", "item": "7"}),
     ]
     long = FakeWA(pages={"WORKLOAD": [["x" * 500]]})
-    Acceptor(allow(), long, log=log).sweep()
+    Acceptor(long, log=log).sweep(allow())
     assert log.find("listed item is not an object; skipped")[-1][1]["item"] == repr("x" * 500)[:200]
+
+
+def test_a_junk_item_is_counted_once_however_often_its_page_is_listed_again() -> None:
+    # Given a hinted invitation not listed yet, on a page that also holds a junk item
+    wa = FakeWA(pages={"WORKLOAD": lambda n: [["junk", item(1)]] if n == 2 else [["junk"]]})
+    log = Log()
+    # When the page is listed three times (the event path's re-listing)
+    found = Acceptor(wa, log=log, sleep=lambda _s: None).handle_hints(allow(), [hint(1)], attempts=3)
+    # Then the junk is counted and logged once
+    assert wa.listings == ["WORKLOAD"] * 3 and found.status == {inv_id(1): HintStatus.DECIDED}
+    assert found.summary.count_of(Tally.MALFORMED_ITEMS) == 1
+    assert len(log.find("listed item is not an object; skipped")) == 1
 
 
 def test_a_failed_listing_is_reported_and_the_other_types_are_still_acted_on() -> None:
@@ -331,7 +338,7 @@ def test_a_failed_listing_is_reported_and_the_other_types_are_still_acted_on() -
         errors={"LENS": ListError("AccessDeniedException", "no"), "PROFILE": ListError(OUT_OF_TIME, "late")},
     )
     log = Log()
-    summary = Acceptor(allow(), wa, log=log).sweep()
+    summary = Acceptor(wa, log=log).sweep(allow())
     assert sorted(wa.updated) == [(inv_id(1), "ACCEPT"), (inv_id(2), "ACCEPT")]  # what was read is acted on
     assert not summary.complete
     assert summary.list_errors == {"LENS": "ListShareInvitations failed: AccessDeniedException: no"}
@@ -353,22 +360,22 @@ def test_a_failed_listing_is_reported_and_the_other_types_are_still_acted_on() -
 
 def test_the_summary_given_is_the_one_filled_and_dry_run_comes_from_the_policy() -> None:
     given = Summary(dry_run=False)
-    assert Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1)]]})).sweep(summary=given) is given
+    assert Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=NULL_LOG).sweep(allow(), summary=given) is given
     assert given.invitations == 1
     dry = FakeWA(pages={"WORKLOAD": [[item(1)]]})
-    summary = Acceptor(allow(dry_run=True), dry).sweep()
+    summary = Acceptor(dry, log=NULL_LOG).sweep(allow(dry_run=True))
     assert summary.dry_run is True and dry.updated == [] and results(summary) == {"dry_run": 1}
     assert summary.to_dict()["accept"] == 1  # dry run keeps the decision
 
 
 def test_one_worker_does_everything_on_the_calling_thread() -> None:
     wa = FakeWA(pages={t: [[item(n, rtype=t)]] for n, t in enumerate(("WORKLOAD", "LENS", "PROFILE"), 1)})
-    Acceptor(allow(), wa, max_workers=1).sweep()
+    Acceptor(wa, max_workers=1, log=NULL_LOG).sweep(allow())
     assert wa.threads == {threading.get_ident()}
     assert wa.listings == ["WORKLOAD", "LENS", "PROFILE", "TEMPLATE"]  # in order, one after the other
     assert len(wa.updated) == 3
     zero = FakeWA(pages={"WORKLOAD": [[item(1), item(2)]]})
-    Acceptor(allow(), zero, max_workers=0).sweep()  # taken as one
+    Acceptor(zero, max_workers=0, log=NULL_LOG).sweep(allow())  # taken as one
     assert zero.threads == {threading.get_ident()} and len(zero.updated) == 2
 
 
@@ -381,7 +388,7 @@ def test_several_workers_list_and_update_concurrently() -> None:
             return super().update(share_invitation_id, action, deadline)
 
     wa = Concurrent(pages={"WORKLOAD": [[item(1), item(2)]]})
-    summary = Acceptor(allow(), wa, max_workers=2).sweep()
+    summary = Acceptor(wa, max_workers=2, log=NULL_LOG).sweep(allow())
     assert results(summary) == {"accepted": 2}
     assert threading.get_ident() not in wa.threads
 
@@ -393,7 +400,7 @@ def test_a_single_invitation_is_decided_on_the_calling_thread() -> None:
             return super().update(share_invitation_id, action, deadline)
 
     wa = Lonely(pages={"WORKLOAD": [[item(1)]]})
-    Acceptor(allow(), wa, max_workers=4).sweep()
+    Acceptor(wa, max_workers=4, log=NULL_LOG).sweep(allow())
     assert wa.update_thread == threading.get_ident()
 
 
@@ -403,7 +410,7 @@ def test_a_single_invitation_is_decided_on_the_calling_thread() -> None:
 def _one(answer: UpdateResult | Exception, sharer: str = TRUSTED, **kwargs: Any) -> tuple[Summary, Log, FakeWA]:
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=sharer)]]}, updates={inv_id(1): answer}, **kwargs)
     log = Log()
-    summary = Acceptor(allow(denied_accounts=frozenset({DENIED})), wa, log=log).sweep()
+    summary = Acceptor(wa, log=log).sweep(allow(denied_accounts=frozenset({DENIED})))
     action = "reject" if sharer == DENIED else "accept"
     assert summary.to_dict()[action] == 1  # whatever became of the update, the decision is kept and counted
     return summary, log, wa
@@ -419,7 +426,7 @@ def test_applied_updates_count_as_accepted_or_rejected() -> None:
 
 def test_an_answer_lost_update_counts_as_applied_and_says_so() -> None:
     summary, log, _ = _one(UpdateResult(UpdateStatus.APPLIED_ANSWER_LOST, "ConflictException", "already accepted"))
-    assert results(summary) == {"accepted": 1} and summary.answer_lost == 1
+    assert results(summary) == {"accepted": 1} and summary.count_of(Tally.ANSWER_LOST) == 1
     fields = log.find("invitation decided")[0][1]
     assert (fields["answer_lost"], fields["error_code"], fields["error_message"]) == (
         True,
@@ -450,7 +457,7 @@ def test_a_failed_update_is_a_failure_with_its_code_logged_as_a_warning() -> Non
         updates={inv_id(1): UpdateResult(UpdateStatus.FAILED, "AccessDeniedException", "denied")},
     )
     log = Log()
-    summary = Acceptor(allow(), wa, log=log, notifier=notifier).sweep()
+    summary = Acceptor(wa, log=log, notifier=notifier).sweep(allow())
     assert summary.failures == [
         {"share_invitation_id": inv_id(1), "error_code": "AccessDeniedException", "error_message": "denied"}
     ]
@@ -474,7 +481,7 @@ def test_a_validation_error_for_an_invitation_no_longer_listed_counts_as_settled
     wa = FakeWA(pages={"WORKLOAD": lambda n: [[item(1)]] if n == 0 else [[item(2, sharer=OTHER)]]})
     wa._updates = {inv_id(1): gone}
     log = Log()
-    summary = Acceptor(allow(), wa, log=log).sweep()
+    summary = Acceptor(wa, log=log).sweep(allow())
     assert results(summary) == {"already_settled": 1}  # the second listing holds another invitation only
     assert summary.to_dict()["accept"] == 1
     fields = next(f for _, f in log.find("invitation decided") if f["share_invitation_id"] == inv_id(1))
@@ -500,7 +507,7 @@ def test_a_second_listing_with_junk_items_still_finds_the_invitation() -> None:
         pages={"WORKLOAD": lambda n: [[item(1)]] if n == 0 else [["junk", {"ShareInvitationId": 5}], [item(1)]]},
         updates={inv_id(1): invalid},
     )
-    summary = Acceptor(allow(), wa).sweep()
+    summary = Acceptor(wa, log=NULL_LOG).sweep(allow())
     assert results(summary) == {"failed": 1}
 
 
@@ -515,7 +522,7 @@ def test_an_expired_deadline_defers_every_invitation() -> None:
 
     wa = Late(pages={"WORKLOAD": [[item(1), item(2)]]})
     log = Log()
-    summary = Acceptor(allow(), wa, log=log, max_workers=1).sweep(deadline)
+    summary = Acceptor(wa, log=log, max_workers=1).sweep(allow(), deadline)
     assert wa.updated == [] and results(summary) == {"deferred": 2} and not summary.complete
     assert log.find("invitation deferred to the next sweep")[0] == (
         "info",
@@ -527,7 +534,7 @@ def test_ignored_invitations_are_left_pending_or_for_their_principal() -> None:
     to_principal = item(2, SharedWith=f"arn:aws:iam::{RECIPIENT}:user/alice")
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER), to_principal]]})
     notifier = Notifier()
-    summary = Acceptor(allow(), wa, notifier=notifier).sweep()
+    summary = Acceptor(wa, notifier=notifier, log=NULL_LOG).sweep(allow())
     assert results(summary) == {"left_pending": 1, "for_principal": 1} and wa.updated == []
     [(outcomes, _)] = notifier.calls
     assert [o.invitation.share_invitation_id for o in outcomes] == [inv_id(1)]  # only what the policy left
@@ -535,14 +542,14 @@ def test_ignored_invitations_are_left_pending_or_for_their_principal() -> None:
 
 def test_reject_by_non_matching_action_is_applied() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
-    summary = Acceptor(allow(non_matching_action=NonMatchingAction.REJECT), wa).sweep()
+    summary = Acceptor(wa, log=NULL_LOG).sweep(allow(non_matching_action=NonMatchingAction.REJECT))
     assert wa.updated == [(inv_id(1), "REJECT")] and results(summary) == {"rejected": 1}
 
 
 def test_an_invitation_whose_id_is_not_a_string_is_never_updated() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1, ShareInvitationId=7)]]})
     log = Log()
-    summary = Acceptor(allow(), wa, log=log).sweep()
+    summary = Acceptor(wa, log=log).sweep(allow())
     assert wa.updated == [] and results(summary) == {"left_pending": 1}
     assert log.find("invitation decided")[0][1]["share_invitation_id"] is None
 
@@ -552,16 +559,18 @@ def test_an_invitation_whose_id_is_not_a_string_is_never_updated() -> None:
 
 def test_no_digest_when_nothing_needs_attention_or_no_notifier() -> None:
     notifier = Notifier()
-    Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1)]]}), notifier=notifier).sweep()
+    Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), notifier=notifier, log=NULL_LOG).sweep(allow())
     assert notifier.calls == []
-    Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})).sweep()  # no notifier: no error
+    Acceptor(FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]}), log=NULL_LOG).sweep(
+        allow()
+    )  # no notifier: no error
 
 
 def test_a_failing_digest_is_logged_and_changes_no_decision() -> None:
     notifier = Notifier(error=RuntimeError("sns down"))
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)], [item(2)]]})
     log = Log()
-    summary = Acceptor(allow(), wa, log=log, notifier=notifier).sweep()
+    summary = Acceptor(wa, log=log, notifier=notifier).sweep(allow())
     assert len(notifier.calls) == 1 and results(summary) == {"left_pending": 1, "accepted": 1}
     assert log.find("notification not sent") == [("warning", {"error": "RuntimeError: sns down"})]
 
@@ -572,8 +581,8 @@ def test_a_failing_digest_is_logged_and_changes_no_decision() -> None:
 def test_no_lookup_when_the_policy_names_no_ou() -> None:
     ancestry = Ancestry({})
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2, sharer=OTHER)]]})
-    summary = Acceptor(allow(), wa, ancestry=ancestry).sweep()
-    assert ancestry.asked == [] and summary.org_lookup_failures == 0
+    summary = Acceptor(wa, ancestry=ancestry, log=NULL_LOG).sweep(allow())
+    assert ancestry.asked == [] and summary.count_of(Tally.ORG_LOOKUP_FAILURES) == 0
 
 
 def test_each_well_formed_sharer_is_looked_up_once_and_its_ous_decide() -> None:
@@ -588,14 +597,14 @@ def test_each_well_formed_sharer_is_looked_up_once_and_its_ous_decide() -> None:
     wa = FakeWA(pages={"WORKLOAD": pages})
     log = Log()
     policy = allow(allowed_ous=frozenset({OU}), denied_accounts=frozenset({DENIED}))
-    summary = Acceptor(policy, wa, ancestry=ancestry, log=log).sweep()
+    summary = Acceptor(wa, ancestry=ancestry, log=log).sweep(policy)
     assert sorted(ancestry.asked) == [TRUSTED, OTHER, DENIED]
     assert sorted(wa.updated) == [
         (inv_id(n), a) for n, a in ((1, "ACCEPT"), (2, "ACCEPT"), (3, "ACCEPT"), (5, "REJECT"))
     ]
     reasons = {f["share_invitation_id"]: f["reason"] for _, f in log.find("invitation decided")}
     assert reasons[inv_id(2)] == "allowed_ou" and reasons[inv_id(4)] == "invalid_input"
-    assert summary.org_lookup_failures == 0 and log.find("organizations lookup failed") == []
+    assert summary.count_of(Tally.ORG_LOOKUP_FAILURES) == 0 and log.find("organizations lookup failed") == []
 
 
 @pytest.mark.parametrize("workers", [1, 4])
@@ -605,9 +614,9 @@ def test_failed_lookups_leave_ou_decisions_pending_and_are_counted(workers: int)
     log = Log()
     notifier = Notifier()
     policy = allow(allowed_accounts=frozenset(), allowed_ous=frozenset({OU}))
-    summary = Acceptor(policy, wa, ancestry=ancestry, log=log, max_workers=workers, notifier=notifier).sweep()
+    summary = Acceptor(wa, ancestry=ancestry, log=log, max_workers=workers, notifier=notifier).sweep(policy)
     assert wa.updated == [] and results(summary) == {"left_pending": 2}
-    assert summary.org_lookup_failures == 2
+    assert summary.count_of(Tally.ORG_LOOKUP_FAILURES) == 2
     failed = sorted((level, f["shared_by"], f["error"]) for level, f in log.find("organizations lookup failed"))
     assert failed == [
         ("warning", TRUSTED, "AccessDenied"),
@@ -622,12 +631,12 @@ def test_without_a_lookup_configured_every_ou_decision_waits() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)], [item(2)]]})
     log = Log()
     policy = allow(allowed_ous=frozenset({OU}))
-    summary = Acceptor(policy, wa, log=log).sweep()
+    summary = Acceptor(wa, log=log).sweep(policy)
     assert results(summary) == {"left_pending": 1, "accepted": 1} and wa.updated == [(inv_id(2), "ACCEPT")]
     [pending] = [f for _, f in log.find("invitation decided") if f["result"] == "left_pending"]
     assert pending["reason"] == "org_lookup_failed"
     assert pending["reason_detail"].endswith(": no Organizations lookup configured")
-    assert summary.org_lookup_failures == 0  # a configuration, not a failed call: counted nowhere
+    assert summary.count_of(Tally.ORG_LOOKUP_FAILURES) == 0  # a configuration, not a failed call: counted nowhere
 
 
 def test_lookups_run_concurrently_with_several_workers() -> None:
@@ -641,7 +650,7 @@ def test_lookups_run_concurrently_with_several_workers() -> None:
     ancestry = Slow({TRUSTED: OrgAncestry.found({OU}), OTHER: OrgAncestry.found({OU})})
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2, sharer=OTHER)]]})
     policy = allow(allowed_accounts=frozenset(), allowed_ous=frozenset({OU}))
-    summary = Acceptor(policy, wa, ancestry=ancestry, max_workers=2).sweep()
+    summary = Acceptor(wa, ancestry=ancestry, max_workers=2, log=NULL_LOG).sweep(policy)
     assert results(summary) == {"accepted": 2}
 
 
@@ -655,7 +664,7 @@ def test_hints_list_only_their_types_and_stop_paging_once_every_id_is_seen() -> 
             "LENS": [[item(4, rtype="LENS")]],
         }
     )
-    found = Acceptor(allow(), wa).handle_hints([hint(1), hint(2)])
+    found = Acceptor(wa, log=NULL_LOG).handle_hints(allow(), [hint(1), hint(2)])
     assert wa.listings == ["WORKLOAD"]
     assert wa.pages_read == [("WORKLOAD", 0), ("WORKLOAD", 1)]  # the third page is never read
     assert found.status == {inv_id(1): HintStatus.DECIDED, inv_id(2): HintStatus.DECIDED}
@@ -669,14 +678,14 @@ def test_concurrent_listings_also_stop_paging_once_every_hinted_id_is_seen() -> 
             "LENS": [[item(2, rtype="LENS")], [item(4, rtype="LENS")]],
         }
     )
-    found = Acceptor(allow(), wa, max_workers=4).handle_hints([hint(1), hint(2, "LENS")])
+    found = Acceptor(wa, max_workers=4, log=NULL_LOG).handle_hints(allow(), [hint(1), hint(2, "LENS")])
     assert sorted(wa.pages_read) == [("LENS", 0), ("WORKLOAD", 0)]
     assert set(found.status.values()) == {HintStatus.DECIDED}
 
 
 def test_only_hinted_invitations_are_decided_even_when_listed_alongside() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(3)]], "LENS": [[item(2, rtype="LENS")]]})
-    found = Acceptor(allow(), wa).handle_hints([hint(1), hint(2, "LENS")])
+    found = Acceptor(wa, log=NULL_LOG).handle_hints(allow(), [hint(1), hint(2, "LENS")])
     assert sorted(wa.listings) == ["LENS", "WORKLOAD"]
     assert sorted(wa.updated) == [(inv_id(1), "ACCEPT"), (inv_id(2), "ACCEPT")]
     assert found.summary.invitations == 2
@@ -685,7 +694,7 @@ def test_only_hinted_invitations_are_decided_even_when_listed_alongside() -> Non
 def test_a_hinted_id_listed_under_another_type_still_counts() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2, rtype="LENS")]], "LENS": [[]]})
     log = Log()
-    found = Acceptor(allow(), wa, max_workers=1, log=log).handle_hints([hint(1), hint(2, "LENS")])
+    found = Acceptor(wa, max_workers=1, log=log).handle_hints(allow(), [hint(1), hint(2, "LENS")])
     assert found.status == {inv_id(1): HintStatus.DECIDED, inv_id(2): HintStatus.DECIDED}
     types = {f["share_invitation_id"]: f["resource_type"] for _, f in log.find("invitation decided")}
     assert types == {inv_id(1): "WORKLOAD", inv_id(2): "LENS"}  # the type the item names is kept
@@ -695,31 +704,31 @@ def test_a_hinted_id_listed_under_another_type_still_counts() -> None:
 def test_an_unlisted_hint_is_looked_for_again_after_the_wait_then_left_for_the_sweep() -> None:
     slept: list[float] = []
     wa = FakeWA(pages={"WORKLOAD": lambda n: [[item(1)]] if n >= 2 else [[]]})
-    acceptor = Acceptor(allow(), wa, sleep=slept.append)
-    found = acceptor.handle_hints([hint(1)], attempts=3, wait_seconds=2.5)
+    acceptor = Acceptor(wa, sleep=slept.append, log=NULL_LOG)
+    found = acceptor.handle_hints(allow(), [hint(1)], attempts=3, wait_seconds=2.5)
     assert slept == [2.5, 2.5] and wa.listings == ["WORKLOAD"] * 3
     assert found.status == {inv_id(1): HintStatus.DECIDED}
     assert wa.updated == [(inv_id(1), "ACCEPT")]
 
     log = Log()
     never = FakeWA()
-    found = Acceptor(allow(), never, log=log, sleep=slept.append).handle_hints([hint(1), hint(1), hint(2)], attempts=2)
+    found = Acceptor(never, log=log, sleep=slept.append).handle_hints(allow(), [hint(1), hint(1), hint(2)], attempts=2)
     assert never.listings == ["WORKLOAD", "WORKLOAD"] and slept[-1] == 1.0
     assert found.status == {inv_id(1): HintStatus.NOT_FOUND, inv_id(2): HintStatus.NOT_FOUND}
-    assert found.summary.not_found == 2
+    assert found.summary.count_of(Tally.NOT_FOUND) == 2
     assert log.find("invitation not listed; left for the sweep")[0] == (
         "info",
         {"share_invitation_id": inv_id(1), "resource_type": "WORKLOAD", "event_name": "CreateWorkloadShare"},
     )
     once = FakeWA()
-    Acceptor(allow(), once).handle_hints([hint(1)], attempts=0)
+    Acceptor(once, log=NULL_LOG).handle_hints(allow(), [hint(1)], attempts=0)
     assert once.listings == ["WORKLOAD"]  # at least one listing
     default = FakeWA()
-    Acceptor(allow(), default, sleep=slept.append).handle_hints([hint(1)])
+    Acceptor(default, sleep=slept.append, log=NULL_LOG).handle_hints(allow(), [hint(1)])
     assert default.listings == ["WORKLOAD"]  # one attempt unless asked for more
     waits = FakeWA()
     del slept[:]
-    Acceptor(allow(), waits, sleep=slept.append).handle_hints([hint(1)], attempts=2)
+    Acceptor(waits, sleep=slept.append, log=NULL_LOG).handle_hints(allow(), [hint(1)], attempts=2)
     assert slept == [1.0]  # one second between attempts unless told
 
 
@@ -730,12 +739,16 @@ def test_no_wait_for_another_listing_when_the_time_left_is_too_short() -> None:
     wa = FakeWA()
     work = wait + min_attempt_seconds()
     fits = Deadline(work - 0.01, work + 5, lambda: now[0])
-    found = Acceptor(allow(), wa, sleep=slept.append).handle_hints([hint(1)], fits, attempts=3, wait_seconds=wait)
+    found = Acceptor(wa, sleep=slept.append, log=NULL_LOG).handle_hints(
+        allow(), [hint(1)], fits, attempts=3, wait_seconds=wait
+    )
     assert slept == [] and wa.listings == ["WORKLOAD"]
-    assert found.status == {inv_id(1): HintStatus.NOT_FOUND} and found.summary.not_found == 1
+    assert found.status == {inv_id(1): HintStatus.NOT_FOUND} and found.summary.count_of(Tally.NOT_FOUND) == 1
     exact = Deadline(work, work + 5, lambda: now[0])
     wa = FakeWA()
-    Acceptor(allow(), wa, sleep=slept.append).handle_hints([hint(1)], exact, attempts=2, wait_seconds=wait)
+    Acceptor(wa, sleep=slept.append, log=NULL_LOG).handle_hints(
+        allow(), [hint(1)], exact, attempts=2, wait_seconds=wait
+    )
     assert slept == [wait] and wa.listings == ["WORKLOAD", "WORKLOAD"]
 
 
@@ -745,12 +758,12 @@ def test_a_failed_listing_makes_its_hints_worth_retrying_and_is_not_listed_again
         pages={"LENS": lambda n: [[]] if n == 0 else [[item(2, rtype="LENS")]]},
         errors={"WORKLOAD": ListError("Throttling", "slow")},
     )
-    found = Acceptor(allow(), wa, sleep=slept.append, max_workers=1).handle_hints(
-        [hint(1), hint(2, "LENS")], attempts=3
+    found = Acceptor(wa, sleep=slept.append, max_workers=1, log=NULL_LOG).handle_hints(
+        allow(), [hint(1), hint(2, "LENS")], attempts=3
     )
     assert wa.listings == ["LENS", "WORKLOAD", "LENS"]
     assert found.status == {inv_id(1): HintStatus.RETRY, inv_id(2): HintStatus.DECIDED}
-    assert found.summary.not_found == 0
+    assert found.summary.count_of(Tally.NOT_FOUND) == 0
 
 
 def test_failed_or_deferred_updates_are_worth_retrying() -> None:
@@ -761,7 +774,7 @@ def test_failed_or_deferred_updates_are_worth_retrying() -> None:
             inv_id(2): UpdateResult(UpdateStatus.NOT_SENT, OUT_OF_TIME, "late"),
         },
     )
-    found = Acceptor(allow(), wa).handle_hints([hint(1), hint(2), hint(3)])
+    found = Acceptor(wa, log=NULL_LOG).handle_hints(allow(), [hint(1), hint(2), hint(3)])
     assert found.status == {
         inv_id(1): HintStatus.RETRY,
         inv_id(2): HintStatus.RETRY,
@@ -772,8 +785,9 @@ def test_failed_or_deferred_updates_are_worth_retrying() -> None:
 def test_a_claimed_sharer_that_disagrees_with_the_api_is_logged_and_the_api_decides() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER), item(2), item(3, SharedBy=["x"])]]})
     log = Log()
-    found = Acceptor(allow(), wa, log=log).handle_hints(
-        [hint(1, claimed=TRUSTED), hint(2, claimed=TRUSTED), hint(3, claimed=TRUSTED), hint(4, claimed=TRUSTED)]
+    found = Acceptor(wa, log=log).handle_hints(
+        allow(),
+        [hint(1, claimed=TRUSTED), hint(2, claimed=TRUSTED), hint(3, claimed=TRUSTED), hint(4, claimed=TRUSTED)],
     )
     assert wa.updated == [(inv_id(2), "ACCEPT")]
     warned = log.find("share event disagrees with the API; deciding on the API")
@@ -788,7 +802,7 @@ def test_a_claimed_sharer_that_disagrees_with_the_api_is_logged_and_the_api_deci
         ),
     ]
     assert found.status[inv_id(4)] is HintStatus.NOT_FOUND
-    assert Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=log).handle_hints([hint(1)]).status
+    assert Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=log).handle_hints(allow(), [hint(1)]).status
     assert len(log.find("share event disagrees with the API; deciding on the API")) == 2  # no claim: no warning
 
 
@@ -796,10 +810,10 @@ def test_hints_fill_the_summary_given_and_notify_what_needs_attention() -> None:
     given = Summary(dry_run=False)
     notifier = Notifier()
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
-    found = Acceptor(allow(), wa, notifier=notifier).handle_hints([hint(1)], summary=given)
+    found = Acceptor(wa, notifier=notifier, log=NULL_LOG).handle_hints(allow(), [hint(1)], summary=given)
     assert found.summary is given and given.invitations == 1
     assert [o.result for o in notifier.calls[0][0]] == [Result.LEFT_PENDING] and notifier.calls[0][1] is given
-    dry = Acceptor(allow(dry_run=True), FakeWA(pages={"WORKLOAD": [[item(1)]]})).handle_hints([hint(1)])
+    dry = Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=NULL_LOG).handle_hints(allow(dry_run=True), [hint(1)])
     assert dry.summary.dry_run is True and results(dry.summary) == {"dry_run": 1}
 
 
@@ -824,7 +838,7 @@ def test_a_sweep_on_the_simulator_answers_every_type(world: World) -> None:
         world.template(OTHER, "template-one"),
     ]
     log = Log()
-    summary = Acceptor(allow(denied_accounts=frozenset({DENIED})), _adapter(world), log=log).sweep()
+    summary = Acceptor(_adapter(world), log=log).sweep(allow(denied_accounts=frozenset({DENIED})))
     assert [world.status(s) for s in shares] == ["ACCEPTED", "PENDING", "ACCEPTED", "REJECTED", "PENDING"]
     assert results(summary) == {"accepted": 2, "rejected": 1, "left_pending": 2}
     reasons = sorted(f["reason"] for _, f in log.find("invitation decided"))
@@ -840,8 +854,8 @@ def test_a_sweep_on_the_simulator_answers_every_type(world: World) -> None:
 def test_hints_on_the_simulator_decide_what_the_api_lists(world: World) -> None:
     lens = world.lens(TRUSTED, "security-lens")
     other = world.workload(TRUSTED, "payments", "READONLY")
-    acceptor = Acceptor(allow(), _adapter(world))
-    found = acceptor.handle_hints([hint(0, "LENS")._replace(invitation_id=lens.share_id), hint(99)])
+    acceptor = Acceptor(_adapter(world), log=NULL_LOG)
+    found = acceptor.handle_hints(allow(), [hint(0, "LENS")._replace(invitation_id=lens.share_id), hint(99)])
     assert found.status == {lens.share_id: HintStatus.DECIDED, inv_id(99): HintStatus.NOT_FOUND}
     assert world.status(lens) == "ACCEPTED" and world.status(other) == "PENDING"
 
@@ -856,7 +870,7 @@ def test_the_deadline_given_reaches_every_listing_update_lookup_and_the_digest()
     ancestry = Ancestry({TRUSTED: OrgAncestry.found({"r-abcd"}), OTHER: OrgAncestry.found({"r-abcd"})})
     notifier = Notifier()
     policy = allow(allowed_ous=frozenset({OU}))
-    Acceptor(policy, wa, ancestry=ancestry, notifier=notifier).sweep(deadline)
+    Acceptor(wa, ancestry=ancestry, notifier=notifier, log=NULL_LOG).sweep(policy, deadline)
     assert len(wa.deadlines) == 6  # four listings, one update, the listing that checks the failed update
     assert all(d is deadline for d in wa.deadlines)
     assert len(ancestry.deadlines) == 2 and all(d is deadline for d in ancestry.deadlines)
@@ -864,7 +878,7 @@ def test_the_deadline_given_reaches_every_listing_update_lookup_and_the_digest()
 
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2, sharer=OTHER)]]})
     notifier = Notifier()
-    Acceptor(allow(), wa, notifier=notifier).handle_hints([hint(1), hint(2)], deadline)
+    Acceptor(wa, notifier=notifier, log=NULL_LOG).handle_hints(allow(), [hint(1), hint(2)], deadline)
     assert len(wa.deadlines) == 2 and all(d is deadline for d in wa.deadlines)
     assert notifier.deadlines == [deadline]
 
@@ -872,11 +886,11 @@ def test_the_deadline_given_reaches_every_listing_update_lookup_and_the_digest()
 def test_no_more_updates_at_once_than_workers() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(n) for n in range(1, 7)]]})
     wa.hold = 0.02
-    Acceptor(allow(), wa, max_workers=2).sweep()
+    Acceptor(wa, max_workers=2, log=NULL_LOG).sweep(allow())
     assert len(wa.updated) == 6 and wa.most_in_flight <= 2
     wa = FakeWA(pages={"WORKLOAD": [[item(n) for n in range(1, 7)]]})
     wa.hold = 0.02
-    Acceptor(allow(), wa).sweep()
+    Acceptor(wa, log=NULL_LOG).sweep(allow())
     assert len(wa.updated) == 6 and wa.most_in_flight <= 4  # four workers unless told
 
 
@@ -897,7 +911,7 @@ def test_no_more_listings_or_lookups_at_once_than_workers() -> None:
         def pages(self, rtype: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
             return held(lambda: super(SlowList, self).pages(rtype, deadline))
 
-    Acceptor(allow(), SlowList(), max_workers=2).sweep()
+    Acceptor(SlowList(), max_workers=2, log=NULL_LOG).sweep(allow())
     assert in_flight[1] == 2  # four types, two at a time
 
     in_flight[1] = 0
@@ -910,13 +924,13 @@ def test_no_more_listings_or_lookups_at_once_than_workers() -> None:
     ancestry = SlowLookup(dict.fromkeys(sharers, OrgAncestry.found({OU})))
     wa = FakeWA(pages={"WORKLOAD": [[item(n, sharer=s) for n, s in enumerate(sharers, 1)]]})
     policy = allow(allowed_accounts=frozenset(), allowed_ous=frozenset({OU}))
-    summary = Acceptor(policy, wa, ancestry=ancestry, max_workers=2).sweep()
+    summary = Acceptor(wa, ancestry=ancestry, max_workers=2, log=NULL_LOG).sweep(policy)
     assert results(summary) == {"accepted": 6} and in_flight[1] == 2
 
 
 def test_listings_run_on_workers_only_when_there_are_several_types() -> None:
     wa = FakeWA()
-    Acceptor(allow(), wa, max_workers=4).handle_hints([hint(1)])
+    Acceptor(wa, max_workers=4, log=NULL_LOG).handle_hints(allow(), [hint(1)])
     assert wa.threads == {threading.get_ident()}
     barrier = threading.Barrier(2, timeout=5)
 
@@ -926,7 +940,7 @@ def test_listings_run_on_workers_only_when_there_are_several_types() -> None:
             return super().pages(rtype, deadline)
 
     wa = Together()
-    found = Acceptor(allow(), wa, max_workers=4).handle_hints([hint(1), hint(2, "LENS")])
+    found = Acceptor(wa, max_workers=4, log=NULL_LOG).handle_hints(allow(), [hint(1), hint(2, "LENS")])
     assert sorted(wa.listings) == ["LENS", "WORKLOAD"] and threading.get_ident() not in wa.threads
     assert set(found.status.values()) == {HintStatus.NOT_FOUND}
 
@@ -935,11 +949,11 @@ def test_lookups_run_on_the_calling_thread_with_one_worker_or_one_sharer() -> No
     policy = allow(allowed_accounts=frozenset(), allowed_ous=frozenset({OU}))
     ancestry = Ancestry({TRUSTED: OrgAncestry.found({OU}), OTHER: OrgAncestry.found({OU})})
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2, sharer=OTHER)]]})
-    Acceptor(policy, wa, ancestry=ancestry, max_workers=1).sweep()
+    Acceptor(wa, ancestry=ancestry, max_workers=1, log=NULL_LOG).sweep(policy)
     assert ancestry.threads == {threading.get_ident()} and len(ancestry.asked) == 2
     ancestry = Ancestry({TRUSTED: OrgAncestry.found({OU})})
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2)]]})
-    Acceptor(policy, wa, ancestry=ancestry, max_workers=4).sweep()
+    Acceptor(wa, ancestry=ancestry, max_workers=4, log=NULL_LOG).sweep(policy)
     assert ancestry.threads == {threading.get_ident()} and ancestry.asked == [TRUSTED]
 
 
@@ -962,7 +976,7 @@ def test_a_crash_while_reading_or_deciding_one_invitation_fails_only_that_one(mo
     monkeypatch.setattr(Invitation, "from_summary", staticmethod(read))
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2), item(3), item(4, ShareInvitationId=7)]]})
     log = Log()
-    summary = Acceptor(allow(), wa, log=log, max_workers=1).sweep()
+    summary = Acceptor(wa, log=log, max_workers=1).sweep(allow())
     assert wa.updated == [(inv_id(3), "ACCEPT")]
     assert summary.failures == [
         {"share_invitation_id": inv_id(1), "error_code": "ZeroDivisionError", "error_message": "policy bug"},
@@ -980,7 +994,7 @@ def test_a_decision_for_an_id_that_is_not_a_string_is_never_sent(monkeypatch: py
 
     monkeypatch.setattr(engine, "evaluate", lambda *_a: Decision(Action.ACCEPT, Reason.ALLOWED_ACCOUNT))
     wa = FakeWA(pages={"WORKLOAD": [[item(1, ShareInvitationId=7)]]})
-    summary = Acceptor(allow(), wa).sweep()
+    summary = Acceptor(wa, log=NULL_LOG).sweep(allow())
     assert wa.updated == []
     assert summary.failures == [
         {
@@ -1002,44 +1016,42 @@ def test_a_validation_error_is_settled_only_when_a_complete_listing_of_a_known_t
         errors={"WORKLOAD": lambda n: ListError("Throttling", "slow") if n else None},
         updates={inv_id(1): invalid},
     )
-    assert results(Acceptor(allow(), failing_second).sweep()) == {"failed": 1}
+    assert results(Acceptor(failing_second, log=NULL_LOG).sweep(allow())) == {"failed": 1}
     monkeypatch.setattr(engine, "evaluate", lambda *_a: Decision(Action.ACCEPT, Reason.ALLOWED_ACCOUNT))
     unknown_type = FakeWA(pages={"WORKLOAD": [[item(1, rtype="BOGUS")]]}, updates={inv_id(1): invalid})
-    assert results(Acceptor(allow(), unknown_type).sweep()) == {"failed": 1}
+    assert results(Acceptor(unknown_type, log=NULL_LOG).sweep(allow())) == {"failed": 1}
     assert unknown_type.listings.count("BOGUS") == 0
 
 
-def test_the_policy_given_for_a_run_replaces_the_acceptors_own() -> None:
-    acceptor = Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]}))
-    assert results(acceptor.sweep()) == {"left_pending": 1}
-    run_policy = allow(allowed_accounts=frozenset({OTHER}), dry_run=True)
+def test_one_acceptor_decides_each_run_with_the_policy_it_is_given() -> None:
+    # Given one acceptor (one container) and the listing of a pending invitation from OTHER
+    wa = FakeWA(pages={"WORKLOAD": lambda _n: [[item(1, sharer=OTHER)]]})
     log = Log()
-    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
-    summary = Acceptor(allow(), wa, log=log).sweep(policy=run_policy)
+    acceptor = Acceptor(wa, log=log)
+    # When runs get different policies, each decides with its own, sweep and hints alike
+    assert results(acceptor.sweep(allow())) == {"left_pending": 1}
+    run_policy = allow(allowed_accounts=frozenset({OTHER}), dry_run=True)
+    summary = acceptor.sweep(run_policy)
     assert results(summary) == {"dry_run": 1} and summary.dry_run is True and wa.updated == []
-    assert log.find("invitation decided")[0][1]["dry_run"] is True
-    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
-    found = Acceptor(allow(), wa).handle_hints([hint(1)], policy=run_policy.with_dry_run(False))
+    assert log.find("invitation decided")[-1][1]["dry_run"] is True
+    found = acceptor.handle_hints(run_policy.with_dry_run(False), [hint(1)])
     assert found.status == {inv_id(1): HintStatus.DECIDED} and wa.updated == [(inv_id(1), "ACCEPT")]
     assert found.summary.dry_run is False
-    dry_hints = Acceptor(allow(), FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]}))
-    assert dry_hints.handle_hints([hint(1)], policy=run_policy).summary.dry_run is True
+    assert acceptor.handle_hints(run_policy, [hint(1)]).summary.dry_run is True
 
 
 def test_the_policy_given_for_a_run_decides_whether_its_sharers_are_looked_up() -> None:
     ancestry = Ancestry({OTHER: OrgAncestry.found({OU})})
-    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
+    wa = FakeWA(pages={"WORKLOAD": lambda _n: [[item(1, sharer=OTHER)]]})
+    acceptor = Acceptor(wa, ancestry=ancestry, log=NULL_LOG)
+    assert results(acceptor.sweep(allow())) == {"left_pending": 1} and ancestry.asked == []
     ou_policy = allow(allowed_accounts=frozenset(), allowed_ous=frozenset({OU}))
-    summary = Acceptor(allow(), wa, ancestry=ancestry).sweep(policy=ou_policy)
+    summary = acceptor.sweep(ou_policy)
     assert ancestry.asked == [OTHER] and results(summary) == {"accepted": 1}
-    ancestry = Ancestry({OTHER: OrgAncestry.found({OU})})
-    wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=OTHER)]]})
-    Acceptor(ou_policy, wa, ancestry=ancestry).sweep(policy=allow())
-    assert ancestry.asked == []
 
 
 def test_logged_records_say_whether_the_run_is_dry() -> None:
     for dry_run in (False, True):
         log = Log()
-        Acceptor(allow(dry_run=dry_run), FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=log).sweep()
+        Acceptor(FakeWA(pages={"WORKLOAD": [[item(1)]]}), log=log).sweep(allow(dry_run=dry_run))
         assert log.find("invitation decided")[0][1]["dry_run"] is dry_run

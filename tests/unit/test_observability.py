@@ -3,38 +3,39 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from acceptor import observability
 from acceptor.observability import DECISION_METRICS, METRICS, emit_summary_metrics, emit_sweep_completed, metrics
+from acceptor.outcomes import Outcome, Result, Summary, Tally
+from policy import Action, Decision, Invitation, Reason
 
 PROBLEMS = {"InvitationsAlreadySettled", "InvitationsDeferred", "InvitationsNotFound", "DecisionFailures"}
 
 
-def summary(*, dry_run: bool) -> SimpleNamespace:
-    return SimpleNamespace(
-        dry_run=dry_run,
-        results=Counter(
-            accepted=0 if dry_run else 2,
-            rejected=0 if dry_run else 1,
-            left_pending=3,
-            dry_run=3 if dry_run else 0,
-            already_settled=1,
-            failed=2,
-            deferred=4,
-            for_principal=7,
-        ),
-        actions=Counter(ACCEPT=2, REJECT=1, IGNORE=3),
-        not_found=5,
-        failed=2,
-        org_lookup_failures=6,
-        answer_lost=8,
-        malformed_items=9,
-    )
+def summary(*, dry_run: bool) -> Summary:
+    """A run that decided, failed, deferred, settled late, and could not look some account up."""
+    run = Summary(dry_run=dry_run)
+    inv = Invitation(None, None, None, None, None, None, None)
+    accept, reject = Decision(Action.ACCEPT, Reason.ALLOWED_ACCOUNT), Decision(Action.REJECT, Reason.DENIED_ACCOUNT)
+    ignore = Decision(Action.IGNORE, Reason.SOURCE_NOT_ALLOWED)
+    outcomes = [
+        *[Outcome(inv, accept, Result.DRY_RUN if dry_run else Result.ACCEPTED)] * 2,
+        Outcome(inv, reject, Result.DRY_RUN if dry_run else Result.REJECTED),
+        *[Outcome(inv, ignore, Result.LEFT_PENDING)] * 3,
+        Outcome(inv, None, Result.ALREADY_SETTLED),
+        *[Outcome(inv, None, Result.FAILED, "E", "m")] * 2,
+        *[Outcome(inv, None, Result.DEFERRED)] * 4,
+        *[Outcome(inv, None, Result.FOR_PRINCIPAL)] * 7,
+    ]
+    for outcome in outcomes:
+        run.add(outcome)
+    for tally, n in ((Tally.NOT_FOUND, 5), (Tally.ORG_LOOKUP_FAILURES, 6), (Tally.ANSWER_LOST, 8)):
+        run.tally(tally, n)
+    run.tally(Tally.MALFORMED_ITEMS, 9)
+    return run
 
 
 def emitted(capsys: pytest.CaptureFixture[str]) -> dict[str, tuple[float, frozenset[tuple[str, str]]]]:
