@@ -164,9 +164,11 @@ class Summary:
             "dry_run": self.dry_run,
             "complete": self.complete,
             "invitations": self.invitations,
-            "accept": self.count_of(Action.ACCEPT),
-            "reject": self.count_of(Action.REJECT),
+            # What was applied (in dry run: what would be); a decision deferred or failed is not counted here.
+            "accept": self.count_of(Action.ACCEPT) if self.dry_run else self.count_of(Result.ACCEPTED),
+            "reject": self.count_of(Action.REJECT) if self.dry_run else self.count_of(Result.REJECTED),
             "ignore": self.count_of(Action.IGNORE),
+            "deferred": self.count_of(Result.DEFERRED),
             "results": {r.value: self.count_of(r) for r in Result if self.count_of(r)},
             "failed": self.failed,
             "failures": self.failures,

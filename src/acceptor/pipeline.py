@@ -24,10 +24,11 @@ R = TypeVar("R")
 class Pipeline(Generic[T, R]):
     """One use: ``run`` reads every source and returns every result (in no particular order)."""
 
-    def __init__(self, work: Callable[[T], R], *, workers: int, ahead: int) -> None:
+    def __init__(self, work: Callable[[T], R], *, workers: int, ahead: int, readers: int | None = None) -> None:
         self._work = work
         self._workers = max(1, workers)
         self._ahead = max(1, ahead)
+        self._readers = threading.Semaphore(max(1, readers if readers is not None else self._workers))
         self._cond = threading.Condition()
         self._waiting = 0  # items handed over, not yet started by a worker
         self._results: list[R] = []
@@ -35,6 +36,9 @@ class Pipeline(Generic[T, R]):
         self.most_waiting = 0
 
     def run(self, sources: Sequence[Iterable[Sequence[T]]]) -> list[R]:
+        """Work every item of every source. One worker: everything on the calling thread, in order."""
+        if self._workers == 1:
+            return [self._work(item) for source in sources for page in source for item in page]
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
             readers = [threading.Thread(target=self._read, args=(source, pool), daemon=True) for source in sources]
             for reader in readers:
@@ -47,6 +51,10 @@ class Pipeline(Generic[T, R]):
         return self._results
 
     def _read(self, source: Iterable[Sequence[T]], pool: ThreadPoolExecutor) -> None:
+        with self._readers:  # at most ``readers`` sources read at once (by default, as many as workers)
+            self._read_all(source, pool)
+
+    def _read_all(self, source: Iterable[Sequence[T]], pool: ThreadPoolExecutor) -> None:
         try:
             pages = iter(source)
             while True:

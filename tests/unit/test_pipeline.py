@@ -90,3 +90,38 @@ def test_a_failing_work_item_is_raised_after_the_rest_finished() -> None:
     with pytest.raises(ValueError, match="bad item 2"):
         Pipeline(work, workers=3, ahead=10).run([[[1, 2, 3]], [[4]]])
     assert sorted(done) == [1, 3, 4]
+
+
+def test_one_worker_works_in_order_on_the_calling_thread() -> None:
+    threads: set[int] = set()
+    order: list[int] = []
+
+    def work(item: int) -> int:
+        threads.add(threading.get_ident())
+        order.append(item)
+        return item
+
+    assert Pipeline(work, workers=1, ahead=1).run([[[1, 2], [3]], [[4]]]) == [1, 2, 3, 4]
+    assert threads == {threading.get_ident()} and order == [1, 2, 3, 4]
+
+
+def test_no_more_sources_are_read_at_once_than_readers() -> None:
+    reading = [0, 0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(2, timeout=WAIT)
+
+    def source(n: int) -> Iterator[list[int]]:
+        with lock:
+            reading[0] += 1
+            reading[1] = max(reading)
+        try:
+            barrier.wait()  # two sources at once must be possible...
+        except threading.BrokenBarrierError:
+            pass
+        yield [n]
+        with lock:
+            reading[0] -= 1
+
+    results = Pipeline(lambda i: i, workers=8, ahead=10, readers=2).run([source(n) for n in range(4)])
+    assert sorted(results) == [0, 1, 2, 3]
+    assert reading[1] == 2  # ...and never more
