@@ -72,7 +72,7 @@ def first_step(request_id: str | None, clock: Callable[[], float] = time.time) -
 class RunResult(NamedTuple):
     """What the continuation decision needs to know about a finished run."""
 
-    failed: bool  # a real failure (an update or a listing): stop, let the alarm speak
+    failed: bool  # a listing failed for a reason other than time: stop, let the alarm and the schedule act
     work_left: bool  # deferred invitations, or types not listed to the end for want of time
     progressed: bool  # decided at least one invitation
 
@@ -80,7 +80,7 @@ class RunResult(NamedTuple):
 def stop_reason(step: Step, result: RunResult, max_runs: int) -> str | None:
     """Why the chain ends after this run, or None when a continuation should start."""
     if result.failed:
-        return "the run failed"
+        return "a listing failed"
     if not result.work_left:
         return "nothing left"
     if not result.progressed:
@@ -149,13 +149,14 @@ class Chain:
                     return Decision(False, "the lease was taken by another sweep")
                 self._invoker.invoke_async(function_arn, nxt.marker())
             except Exception as err:  # the schedule is the retry: never fail the run for this
-                self._release(step)
+                self.release(step)
                 return Decision(False, f"continuation not started: {type(err).__name__}: {err}")
             return Decision(True, None, nxt.run)
-        self._release(step)
+        self.release(step)
         return Decision(False, reason)
 
-    def _release(self, step: Step) -> None:
+    def release(self, step: Step) -> None:
+        """Give the lease back (a run that broke off); never raises."""
         if self._lease is None:
             return
         try:

@@ -119,6 +119,7 @@ class Acceptor:
     ) -> list[str]:
         """List ``types``, deciding each page as it arrives; the types to list again (see the module)."""
         lock = threading.Lock()
+        resolving = threading.Lock()
         left: Counter[str] = Counter()  # per type: invitations that left the listing in this pass
         shifted: set[str] = set()
 
@@ -140,7 +141,7 @@ class Acceptor:
                             elif not first:
                                 continue  # an item without an id was decided (left pending) by the first pass
                             fresh.append(item)
-                    self._resolve(run, fresh, ancestries)
+                    self._resolve(run, fresh, ancestries, resolving)
                     yield fresh
             except ListError as err:
                 run.recorder.listing_failed(rtype, err)
@@ -157,13 +158,16 @@ class Acceptor:
         Pipeline(settle, workers=self._workers, ahead=ahead).run([pages(rtype) for rtype in types])
         return [rtype for rtype in types if rtype in shifted]
 
-    def _resolve(self, run: _Run, items: list[dict[str, Any]], ancestries: dict[str, OrgAncestry]) -> None:
-        """Add the OU answers these items need (each sharer looked up once per run)."""
+    def _resolve(
+        self, run: _Run, items: list[dict[str, Any]], ancestries: dict[str, OrgAncestry], lock: threading.Lock
+    ) -> None:
+        """Add the OU answers these items need (each sharer looked up once per run, whichever reader asks)."""
         if not run.policy.uses_ous:
             return
-        new = {item.get("SharedBy") for item in items} - ancestries.keys()
-        if new:
-            ancestries.update(self._ancestries(run, [{"SharedBy": sharer} for sharer in new]))
+        with lock:  # readers of other types wait: a sharer they need may be the one being looked up
+            new = {item.get("SharedBy") for item in items} - ancestries.keys()
+            if new:
+                ancestries.update(self._ancestries(run, [{"SharedBy": sharer} for sharer in new]))
 
     def handle_hints(
         self,

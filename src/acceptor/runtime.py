@@ -11,11 +11,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from acceptor.concurrency import ConcurrencyLimit
+from acceptor.continuation import Chain, DynamoLease, LambdaInvoker
 from acceptor.deadline import Deadline
 from acceptor.engine import Acceptor
 from acceptor.observability import logger
 from acceptor.policy_source import PolicySource
 from acceptor.settings import Settings, load_settings
+from acceptor.throttle import AdaptiveRate
 from acceptor.wellarchitected import Clients, ShareInvitations
 
 
@@ -23,6 +26,21 @@ class Components(NamedTuple):
     settings: Settings
     acceptor: Acceptor
     policy_source: PolicySource
+    chain: Chain = Chain(None, None)  # the sweep's continuation (off without a lease table)
+
+
+def share_invitations(
+    clients: Clients,
+    cap: int,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ShareInvitations:
+    """The Well-Architected adapter as the functions use it: paced, with at most ``cap`` requests in flight
+    and the number in flight adapted to latency and throttling (``acceptor.concurrency``)."""
+    rate = AdaptiveRate(clock=clock, sleep=sleep)
+    limit = ConcurrencyLimit(cap, clock=clock, paced_rate=lambda: rate.rate)
+    return ShareInvitations(clients=clients, rate=rate, concurrency=limit, sleep=sleep, clock=clock)
 
 
 _cached: Components | None = None
@@ -37,6 +55,8 @@ def build(
     notifier: Any = None,
     sts_client: Any = None,
     ssm_client: Any = None,
+    dynamodb_client: Any = None,
+    lambda_client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given.
@@ -57,7 +77,7 @@ def build(
     clients = Clients(wellarchitected_client, wellarchitected_factory)
     clients.fitting(float("inf"))  # the usual client, built with the container rather than on first use
     acceptor = Acceptor(
-        ShareInvitations(clients=clients, sleep=sleep),
+        share_invitations(clients, settings.max_workers, sleep=sleep),
         ancestry=ancestry,
         log=logger,
         notifier=notifier,
@@ -72,7 +92,15 @@ def build(
         organizations=bool(settings.organizations_role_arn) or ancestry is not None,
         ssm_client=ssm_client,
     )
-    return Components(settings, acceptor, source)
+    chain = Chain(None, None)
+    # `sam local invoke` resolves the table's Ref to a placeholder: a local run neither locks nor continues.
+    if settings.sweep_lock_table and os.environ.get("AWS_SAM_LOCAL") != "true":
+        chain = Chain(
+            DynamoLease(settings.sweep_lock_table, dynamodb_client),
+            LambdaInvoker(lambda_client),
+            max_runs=settings.max_chain_runs,
+        )
+    return Components(settings, acceptor, source, chain)
 
 
 def components(env: Mapping[str, str] | None = None) -> Components:
@@ -99,6 +127,12 @@ def deadline(context: Any, settings: Settings) -> Deadline:
     if remaining is None:
         return Deadline.unlimited()
     return Deadline.within(remaining() / 1000.0, settings.safety_margin_seconds)
+
+
+def run_seconds(context: Any, default: float = 900.0) -> float:
+    """The time this invocation was given (what is left at its start); ``default`` when unknown."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000.0 if remaining is not None else default
 
 
 def own_account(context: Any) -> str | None:

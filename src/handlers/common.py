@@ -7,7 +7,8 @@ from typing import Any
 from acceptor import runtime
 from acceptor.events import InvalidEvent
 from acceptor.observability import emit_invalid_event, emit_policy_load_failure, logger
-from acceptor.outcomes import Summary
+from acceptor.continuation import RunResult
+from acceptor.outcomes import Result, Summary
 from acceptor.policy_source import PolicyUnavailable
 from acceptor.settings import ConfigurationError
 from policy import Policy
@@ -53,3 +54,15 @@ def run_status(summary: Summary) -> str:
     if summary.failed:
         return "failed"
     return "ok" if summary.complete else "incomplete"
+
+
+def run_result(summary: Summary) -> RunResult:
+    """What decides whether a sweep continues: work left (deferred, or types not listed to the end for want
+    of time), progress (something decided), and whether a listing failed outright. Failed updates do not
+    stop a chain: they are counted and alarmed on, and the rest of the backlog still deserves its turn."""
+    deferred = summary.count_of(Result.DEFERRED)
+    return RunResult(
+        failed=bool(summary.list_errors),
+        work_left=deferred > 0 or bool(summary.not_listed),
+        progressed=summary.invitations > deferred,
+    )

@@ -113,7 +113,7 @@ def test_stop_reasons() -> None:
     step = Step("c", 3)
     assert stop_reason(step, WORK_LEFT, 12) is None
     assert stop_reason(step, DONE, 12) == "nothing left"
-    assert stop_reason(step, RunResult(True, True, True), 12) == "the run failed"
+    assert stop_reason(step, RunResult(True, True, True), 12) == "a listing failed"
     assert stop_reason(step, RunResult(False, True, False), 12) == "no progress in this run"
     assert stop_reason(Step("c", 12), WORK_LEFT, 12) == "the chain reached its bound of 12 runs"
 
