@@ -189,6 +189,11 @@ class ShareInvitations:
         self.calls = 0  # API calls sent, retries included
 
     @property
+    def most_in_flight(self) -> int:
+        """The most requests this adapter had in flight at once (0 without a concurrency limit)."""
+        return self._gate.most_in_flight if self._gate is not None else 0
+
+    @property
     def paced_rate(self) -> float | None:
         """Requests/s the client paces itself at (None until the service first throttled)."""
         return self._rate.rate
@@ -231,6 +236,7 @@ class ShareInvitations:
                     self._rate.throttled()
                     out_of_retries = throttled >= self._max_throttled
                 else:
+                    self._rate.answered()
                     out_of_retries = len(attempts) >= self._max_attempts
                 if not retryable or out_of_retries:
                     raise

@@ -118,3 +118,23 @@ def test_a_tiny_rate_still_rises() -> None:
     t.now += 4.0
     rate.succeeded()
     assert rate.rate == 2.0  # at least 0.25 requests/s per second
+
+
+def test_a_throttle_cuts_below_what_the_service_let_through_not_below_what_was_sent() -> None:
+    # Given 10 requests/s answered for two seconds, then a second in which few were sent (callers backing off)
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, decrease=0.9)
+    for _ in range(20):
+        rate.acquire()
+        rate.succeeded()
+        t.now += 0.1
+    rate.throttled()
+    assert rate.rate is not None and 8.0 <= rate.rate <= 9.0  # 0.9 x the about 10/s let through
+    t.now += 1.0
+    rate.acquire()  # one request sent in the last second
+    for _ in range(10):
+        rate.answered()  # errors count as let through: they were not throttled
+        t.now += 0.1
+    rate.throttled()
+    # Then the cap follows the answers (about 5/s over the window), not the one request sent
+    assert rate.rate is not None and rate.rate > 4.0
