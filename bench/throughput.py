@@ -19,11 +19,11 @@ from typing import Any, NamedTuple
 from aws_lambda_powertools import Logger
 
 from acceptor import logjson, runtime
-from acceptor.settings import Settings
 from acceptor.continuation import Chain, RunResult, Step, first_step, parse_marker
 from acceptor.deadline import Deadline
 from acceptor.engine import Acceptor
 from acceptor.outcomes import Result, Summary
+from acceptor.settings import Settings
 from acceptor.wellarchitected import PAGE_SIZE, RESOURCE_TYPES, SDK_CONFIG, Clients
 from handlers.common import run_result
 from policy import load_policy
@@ -70,7 +70,7 @@ def decision_logger() -> Logger:
     """The functions' Logger configuration, writing to /dev/null."""
     return Logger(
         service="bench-decisions",
-        stream=open(os.devnull, "w"),  # noqa: SIM115 (lives as long as the benchmark)
+        stream=open(os.devnull, "w"),
         json_serializer=logjson.serialize,
         json_deserializer=logjson.deserialize,
     )
@@ -125,11 +125,18 @@ class Setup(NamedTuple):
 
 
 def setup(
-    invitations: int, latency: float, rps: float, *, scale: float = 1.0, cap: int | None = None, seed_value: int = 1
+    invitations: int,
+    latency: float,
+    rps: float,
+    *,
+    scale: float = 1.0,
+    cap: int | None = None,
+    seed_value: int = 1,
+    strict: bool = False,
 ) -> Setup:
     accounts = sharers()
     policy = bench_policy(accounts)
-    sim = Simulator()
+    sim = Simulator(strict=strict)
     owner = seed(sim, invitations, accounts)
     tb = Timebase(scale)
     faults = Faults(latency_s=latency / scale, throttle_rps=rps, error_rate=ERROR_RATE, seed=seed_value)
@@ -143,10 +150,16 @@ def setup(
 
 
 def sweep_once(
-    invitations: int = 2000, latency: float = 0.1, rps: float = 100.0, *, scale: float = 1.0, cap: int | None = None
+    invitations: int = 2000,
+    latency: float = 0.1,
+    rps: float = 100.0,
+    *,
+    scale: float = 1.0,
+    cap: int | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """One sweep without a deadline, against the throttle floor."""
-    s = setup(invitations, latency, rps, scale=scale, cap=cap)
+    s = setup(invitations, latency, rps, scale=scale, cap=cap, strict=strict)
     cpu = time.process_time()
     start = s.timebase.clock()
     summary = s.acceptor.sweep(s.policy)
@@ -158,6 +171,8 @@ def sweep_once(
     injected = stats.get("injected_errors", 0)
     floor = (needed + injected) / rps
     return {
+        "simulator": "strict" if strict else "default",
+        "cap": cap or DEFAULTS["max_workers"],
         "latency_ms": latency * 1000,
         "rps": rps,
         "scale": scale,

@@ -26,9 +26,9 @@ from acceptor.deadline import Deadline
 from acceptor.events import ShareHint
 from acceptor.fanout import Threads
 from acceptor.listing import Lister
-from acceptor.pipeline import Pipeline
 from acceptor.organizations import ancestries_of
 from acceptor.outcomes import Outcome, Result, Summary
+from acceptor.pipeline import Pipeline
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
 from acceptor.wellarchitected import OUT_OF_TIME, PAGE_SIZE, ListError, ShareInvitations, UpdateStatus
 from policy import RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate

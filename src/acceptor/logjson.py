@@ -1,8 +1,8 @@
 """The JSON functions the Powertools Logger uses (its documented ``json_serializer`` and
 ``json_deserializer`` parameters), cheaper than its defaults for the one line logged per decision.
 
-- ``serialize``: one reused encoder with compact separators, ``default=str`` like Powertools' own, no ASCII escaping (also like Powertools, which writes UTF-8), and
-  no circular-reference bookkeeping (a log record is a tree of plain values built by our code).
+- ``serialize``: one reused encoder with compact separators, ``default=str`` and no ASCII escaping, as
+  Powertools' own, without circular-reference bookkeeping (a log record is a tree of plain values).
 - ``deserialize``: Powertools tries to decode every string message as JSON; ours are short sentences,
   so a message that cannot be a JSON object or array is refused before the decoder (and its exception)
   runs. A message that starts like one is decoded as before.
@@ -20,7 +20,9 @@ def serialize(log: Any) -> str:
     return _ENCODER.encode(log)
 
 
-def deserialize(text: str | bytes | bytearray) -> Any:
+def deserialize(text: Any) -> Any:
+    if not isinstance(text, str | bytes | bytearray):
+        raise TypeError(f"a {type(text).__name__} is not JSON text")
     head = text.lstrip()[:1]
     if head not in ("{", "[", b"{", b"["):
         raise ValueError("not a JSON object or array")

@@ -59,7 +59,7 @@ class Settings(NamedTuple):
     policy: Policy
     organizations_role_arn: str | None = None
     org_cache_ttl_seconds: float = 900.0
-    max_workers: int = 4
+    max_workers: int = 32  # SweepConcurrency: the most requests in flight (docs/performance.md)
     safety_margin_seconds: float = 10.0
     hint_lookup_attempts: int = 2
     notification_topic_arn: str | None = None
@@ -119,7 +119,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     topic_arn = _arn(env, "NOTIFICATION_TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN", problems)
 
     ttl = _number(env, "ORG_CACHE_TTL_SECONDS", 900.0, 0, 86_400, problems)
-    workers = _number(env, "MAX_WORKERS", 4, 1, 64, problems, integer=True)
+    workers = _number(env, "MAX_WORKERS", 32, 1, 64, problems, integer=True)
     margin = _number(env, "SAFETY_MARGIN_SECONDS", 10.0, 0, 600, problems)
     attempts = _number(env, "HINT_LOOKUP_ATTEMPTS", 2, 1, 10, problems, integer=True)
 

@@ -4,8 +4,8 @@
 then caps the request rate just below what was getting through and raises the cap again slowly
 (additive increase, multiplicative decrease). The increase is a share of the rate itself (a fifth per
 second by default), so that the same rules suit a limit of 5 requests/s and one of 100: a fixed step
-that recovers quickly at 100/s overshoots a limit of 10/s several times a second. ``backoff_delay`` is capped exponential backoff with
-full jitter for the retries themselves.
+that recovers quickly at 100/s overshoots a limit of 10/s several times a second.
+``backoff_delay`` is capped exponential backoff with full jitter for the retries themselves.
 """
 
 from __future__ import annotations

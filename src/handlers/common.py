@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from acceptor import runtime
+from acceptor.continuation import RunResult
 from acceptor.events import InvalidEvent
 from acceptor.observability import emit_invalid_event, emit_policy_load_failure, logger
-from acceptor.continuation import RunResult
 from acceptor.outcomes import Result, Summary
 from acceptor.policy_source import PolicyUnavailable
 from acceptor.settings import ConfigurationError

@@ -34,7 +34,7 @@ ALLOWED_ACTIONS = {
     "xray:PutTraceSegments",  # only when EnableTracing=true
     "xray:PutTelemetryRecords",
     "ssm:GetParameter",  # only on PolicyParameter, only when set (tests/contract/test_policy_templates.py)
-    "dynamodb:PutItem",  # these three only on the sweep's lease and itself (tests/contract/test_template_continuation.py)
+    "dynamodb:PutItem",  # these three only on the lease and the sweep itself (test_template_continuation.py)
     "dynamodb:DeleteItem",
     "lambda:InvokeFunction",
 }

@@ -66,3 +66,9 @@ def test_the_sweep_is_told_its_lease_table_and_the_event_function_is_not() -> No
     sweep = RESOURCES["SweepFunction"]["Properties"]["Environment"]["Variables"]
     assert sweep["SWEEP_LOCK_TABLE"] == {"Ref": "SweepLockTable"}
     assert "Environment" not in RESOURCES["ShareEventFunction"]["Properties"]
+
+
+def test_the_concurrency_cap_defaults_match() -> None:
+    from acceptor.settings import Settings
+
+    assert TEMPLATE["Parameters"]["SweepConcurrency"]["Default"] == Settings._field_defaults["max_workers"]

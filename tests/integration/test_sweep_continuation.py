@@ -13,9 +13,9 @@ from acceptor.outcomes import Outcome, Result, Summary
 from acceptor.wellarchitected import OUT_OF_TIME, ListError
 from handlers import sweep
 from policy import Action, Decision, Invitation, Policy, Reason
+from simulator import Simulator
 from tests.integration.conftest import SCHEDULED, Context, components, invoke
 from tests.unit.test_continuation import FakeInvoker, FakeLease
-from simulator import Simulator
 
 ACCEPT = Decision(Action.ACCEPT, Reason.ALLOWED_ACCOUNT)
 

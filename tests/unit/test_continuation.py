@@ -85,7 +85,7 @@ def test_a_marker_round_trips() -> None:
         ({"continuation": ["a", 2]}, "must be an object"),
         ({"continuation": {"chain": "a", "run": 2, "x": 1}}, "must be an object"),
         ({"continuation": {"chain": "a b", "run": 2}}, "'a b'"),
-        ({"continuation": {"chain": "ａ", "run": 2}}, "'ａ'"),
+        ({"continuation": {"chain": "\uff41", "run": 2}}, "'\uff41'"),
         ({"continuation": {"chain": "a" * 65, "run": 2}}, "1-64"),
         ({"continuation": {"chain": "a", "run": 1}}, "run 1 "),
         ({"continuation": {"chain": "a", "run": MAX_CHAIN_RUNS + 1}}, f"run {MAX_CHAIN_RUNS + 1} "),

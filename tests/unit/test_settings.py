@@ -15,7 +15,7 @@ def test_defaults() -> None:
     s = load_settings(BASE)
     assert (s.org_cache_ttl_seconds, s.max_workers, s.safety_margin_seconds, s.hint_lookup_attempts) == (
         900.0,
-        4,
+        32,
         10.0,
         2,
     )
