@@ -269,8 +269,9 @@ class Acceptor:
             return Outcome(inv, decision, _APPLIED[decision.action], code, message, answer_lost=True)
         if update.status is UpdateStatus.ALREADY_SETTLED:
             return Outcome(inv, decision, Result.ALREADY_SETTLED, code, message)
-        if update.status in (UpdateStatus.NOT_SENT, UpdateStatus.THROTTLED):
-            # Throttling is the service's rate limit working: the next run decides it, nobody is paged.
+        if update.status in (UpdateStatus.NOT_SENT, UpdateStatus.THROTTLED, UpdateStatus.OUT_OF_TIME):
+            # The budget ran out, or the service's rate limit worked as designed: the next run decides it,
+            # nobody is paged.
             return Outcome(inv, decision, Result.DEFERRED, code, message)
         if (
             code == "ValidationException"

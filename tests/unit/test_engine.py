@@ -1174,3 +1174,10 @@ def test_an_update_throttled_past_its_retries_is_deferred_not_failed() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(2)]]}, updates={inv_id(2): throttled})
     found = Acceptor(wa, log=NULL_LOG).handle_hints(allow(), [hint(2)])
     assert found.status == {inv_id(2): HintStatus.RETRY} and found.summary.failed == 0
+
+
+def test_an_update_out_of_time_for_its_retry_is_deferred_not_failed() -> None:
+    unfinished = UpdateResult(UpdateStatus.OUT_OF_TIME, "InternalServerException", "oops (no time left to retry)")
+    wa = FakeWA(pages={"WORKLOAD": [[item(1)]]}, updates={inv_id(1): unfinished})
+    summary = Acceptor(wa, log=NULL_LOG).sweep(allow())
+    assert results(summary) == {"deferred": 1} and summary.failed == 0 and not summary.complete
