@@ -215,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     out("| run | decided | deferred | failed | status | continued | stop reason |")
     out("|---|---|---|---|---|---|---|")
     for r in bl["runs"]:
+        failed = f"{r['failed']} ({', '.join(r['failures'])})" if r["failed"] else "0"
         out(
-            f"| {r['run']} | {r['decided']} | {r['deferred']} | {r['failed']} | {r['status']} | "
+            f"| {r['run']} | {r['decided']} | {r['deferred']} | {failed} | {r['status']} | "
             f"{'yes' if r['next'] else 'no'} | {r['stop'] or ''} |"
         )
     bl_ok = bl["ratio_to_floor"] <= 1.2 and bl["lost"] == 0 and bl["wrongly_decided"] == 0 and bl["failed_runs"] == 0
@@ -230,11 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     out()
 
-    cpu_figures = cpu.measure(invitations)
+    cpu_figures = cpu_bench.measure(invitations)
     rec = cpu_figures["record"]
     memory = template_memory_mb()
-    sizes = [cpu.sizing(cpu_figures["own_cpu_ms_per_invitation"], mb) for mb in (256, 512, 1024, 1769)]
-    chosen = cpu.sizing(cpu_figures["own_cpu_ms_per_invitation"], memory)
+    sizes = [cpu_bench.sizing(cpu_figures["own_cpu_ms_per_invitation"], mb) for mb in (256, 512, 1024, 1769)]
+    chosen = cpu_bench.sizing(cpu_figures["own_cpu_ms_per_invitation"], memory)
     out("## 5. CPU per invitation and the decision record (reported against their floors)")
     out()
     out(

@@ -255,6 +255,7 @@ def backlog(
                 "decided": summary.count_of(Result.ACCEPTED) + summary.count_of(Result.REJECTED),
                 "deferred": summary.count_of(Result.DEFERRED),
                 "failed": summary.failed,
+                "failures": [f["error_code"] for f in summary.failures] + sorted(summary.list_errors),
                 "status": "failed" if summary.failed else ("ok" if summary.complete else "incomplete"),
                 "next": decision.next_run,
                 "stop": decision.reason,

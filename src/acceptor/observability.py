@@ -35,7 +35,7 @@ METRICS = {
     "InvitationsRejected": "invitations the policy rejected (and the update applied, unless dry run)",
     "InvitationsIgnored": "invitations left pending: no rule matched (NonMatchingAction=IGNORE) or an input missing",
     "InvitationsAlreadySettled": "updates answered Conflict/ResourceNotFound: settled, revoked or expired meanwhile",
-    "InvitationsDeferred": "invitations left for the next sweep because the function ran out of time",
+    "InvitationsDeferred": "invitations left for the next run: time ran out, or throttled past their retries",
     "InvitationsNotFound": "share events whose invitation was not (yet) listed; left for the sweep",
     "DecisionFailures": "updates that failed after retries, plus listings that failed",
     "OrgLookupFailures": "sharers whose OUs could not be looked up (their OU rules were left undecided)",

@@ -7,7 +7,7 @@ from collections import Counter
 from enum import StrEnum
 from typing import Any, NamedTuple, overload
 
-from acceptor.wellarchitected import OUT_OF_TIME, ListError
+from acceptor.wellarchitected import ListError
 from policy import Action, Decision, Invitation, Reason
 
 
@@ -124,7 +124,7 @@ class Summary:
     def listing_failed(self, resource_type: str, error: ListError) -> None:
         with self._lock:
             self.complete = False
-            if error.code == OUT_OF_TIME:
+            if error.deferred:
                 self.not_listed.append(resource_type)
             else:
                 self.list_errors[resource_type] = str(error)

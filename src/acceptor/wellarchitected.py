@@ -77,6 +77,12 @@ class ListError(RuntimeError):
         self.code = code
         super().__init__(f"ListShareInvitations failed: {code}: {message}")
 
+    @property
+    def deferred(self) -> bool:
+        """Not a failure: the time ran out, or the service kept throttling the listing (its rate limit
+        working as designed). The rest of the type is left for the next run."""
+        return self.code == OUT_OF_TIME or self.code in _THROTTLES
+
 
 class OutOfTime(Exception):
     """No attempt, retry or paced wait fits in the time left."""
@@ -238,7 +244,7 @@ class ShareInvitations:
                     out_of_retries = throttled >= self._max_throttled
                 else:
                     self._rate.answered()
-                    out_of_retries = len(attempts) >= self._max_attempts
+                    out_of_retries = len(attempts) - throttled >= self._max_attempts  # throttles have their own
                 if not retryable or out_of_retries:
                     raise
                 delay = backoff_delay(min(len(attempts), 6), rng=self._rng)

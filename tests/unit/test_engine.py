@@ -1181,3 +1181,13 @@ def test_an_update_out_of_time_for_its_retry_is_deferred_not_failed() -> None:
     wa = FakeWA(pages={"WORKLOAD": [[item(1)]]}, updates={inv_id(1): unfinished})
     summary = Acceptor(wa, log=NULL_LOG).sweep(allow())
     assert results(summary) == {"deferred": 1} and summary.failed == 0 and not summary.complete
+
+
+def test_a_listing_throttled_past_its_retries_is_left_for_the_next_run_not_failed() -> None:
+    throttled = ListError("ThrottlingException", "Rate exceeded")
+    wa = FakeWA(pages={"WORKLOAD": [[item(1)]]}, errors={"LENS": throttled})
+    log = Log()
+    summary = Acceptor(wa, log=log).sweep(allow())
+    assert summary.failed == 0 and summary.list_errors == {} and summary.not_listed == ["LENS"]
+    assert not summary.complete and results(summary) == {"accepted": 1}
+    assert log.find("listing stopped: still throttled")[0][1]["resource_type"] == "LENS"

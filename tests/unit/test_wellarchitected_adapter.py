@@ -160,14 +160,15 @@ def test_update_outcomes_without_retry(
 
 def test_update_retries_5xx_and_throttling_then_reports_failure(client: tuple[object, Stubber]) -> None:
     wa, stub = client
-    for _ in range(2):
+    for _ in range(4):
         stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
         stub.add_client_error("update_share_invitation", "InternalServerException", http_status_code=500)
     a = adapter(wa, max_attempts=4)
     result = a.update(INV, "ACCEPT")
     assert result.status is UpdateStatus.FAILED
     assert result.error_code == "InternalServerException"
-    assert a.calls == 4
+    # Throttles do not use up the allowance for errors: four 5xx, with a throttle before each
+    assert a.calls == 8
 
 
 def test_update_refuses_unknown_actions(client: tuple[object, Stubber]) -> None:
@@ -338,12 +339,16 @@ def test_an_update_throttled_when_the_budget_runs_out_is_throttled(client: tuple
     assert a.calls == 1
 
 
-def test_a_5xx_after_throttles_still_fails_after_max_attempts(client: tuple[object, Stubber]) -> None:
+def test_throttles_before_a_5xx_do_not_make_it_fail_early(client: tuple[object, Stubber]) -> None:
+    # Given five throttles, then one 5xx, then success, with an allowance of two attempts for errors
     wa, stub = client
-    stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
+    for _ in range(5):
+        stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
     stub.add_client_error("update_share_invitation", "InternalServerException", http_status_code=500)
+    stub.add_response("update_share_invitation", {})
     result = adapter(wa, max_attempts=2).update(INV, "ACCEPT")
-    assert result.status is UpdateStatus.FAILED and result.error_code == "InternalServerException"
+    # Then the 5xx is retried: it is the first error, whatever the throttles before it
+    assert result.status is UpdateStatus.APPLIED
 
 
 def test_the_concurrency_limit_learns_from_each_attempt(client: tuple[object, Stubber]) -> None:
