@@ -15,6 +15,7 @@ from pathlib import Path
 
 import tools  # noqa: F401  (puts src/ on sys.path)
 from bench import burst, coldstart, policy_speed, throughput
+from bench import cpu as cpu_bench
 
 MUTATION_SECTION = "## Mutation scores (`make mutation`)"
 
