@@ -1,6 +1,8 @@
 """Share-event burst: 2,000 pending invitations of all four types in one account and their 2,000 forwarded
 events, delivered in SQS batches to two concurrent containers (the queue's maximum concurrency), on the
-simulator with 20 ms latency, a 100 requests/s throttle and 10% injected 5xx errors.
+simulator with 100 ms latency, a 100 requests/s throttle and 10% injected 5xx errors. Each container is
+wired as the function is (``runtime.share_invitations``: pacing and adaptive concurrency up to
+``SweepConcurrency``) and writes every decision record with the functions' Logger configuration.
 
 Messages a batch reports as failed go back to the queue, as SQS redelivers them. Compared with one sweep
 over the same invitations: API calls (listing pages and updates, not counting injected errors and
@@ -16,18 +18,20 @@ import time
 from collections import deque
 from typing import Any
 
+from acceptor import runtime
 from acceptor.engine import Acceptor
 from acceptor.events import parse_share_event
 from acceptor.outcomes import HintStatus
-from acceptor.recorder import NULL_LOG
-from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, ShareInvitations
-from bench.sweep import ERROR_RATE, LATENCY_S, RECIPIENT, THROTTLE_RPS, sharers
+from acceptor.wellarchitected import PAGE_SIZE, SDK_CONFIG, Clients
+from bench.throughput import DEFAULTS, ERROR_RATE, RECIPIENT, decision_logger, sharers
 from policy import RESOURCE_TYPES, load_policy
 from simulator import Faults, Simulator
 
 SECTIONS = ("workloads", "lenses", "profiles", "templates")
 BATCH_SIZE = 100  # ShareEventBatchSize's default
 CONCURRENCY = 2  # ShareEventMaxConcurrency's default
+LATENCY_S = 0.100
+THROTTLE_RPS = 100.0
 
 
 def seed(sim: Simulator, invitations: int, accounts: list[str]) -> dict[str, str]:
@@ -72,9 +76,9 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
     def container() -> None:
         """One Lambda container: its own client and pacing, taking batches until the queue is empty."""
         nonlocal batches, redelivered
-        acceptor = Acceptor(
-            ShareInvitations(sim.client(account=RECIPIENT, config=SDK_CONFIG)), max_workers=4, log=NULL_LOG
-        )
+        cap = DEFAULTS["max_workers"]
+        adapter = runtime.share_invitations(Clients(sim.client(account=RECIPIENT, config=SDK_CONFIG)), cap)
+        acceptor = Acceptor(adapter, max_workers=cap, log=decision_logger())
         while True:
             with lock:
                 batch = [queue.popleft() for _ in range(min(BATCH_SIZE, len(queue)))]
@@ -83,11 +87,7 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
                 return
             hints = [parse_share_event(event, RECIPIENT) for event in batch]
             status = acceptor.handle_hints(policy, hints).status
-            retry = [
-                event
-                for event, hint in zip(batch, hints, strict=True)
-                if status[hint.key] is HintStatus.RETRY
-            ]
+            retry = [event for event, hint in zip(batch, hints, strict=True) if status[hint.key] is HintStatus.RETRY]
             with lock:
                 queue.extend(retry)  # SQS delivers them again after the visibility timeout
                 redelivered += len(retry)
@@ -115,6 +115,7 @@ def run_once(invitations: int = 2000, order: str = "jittered", seed_value: int =
     floor = (sweep_calls + injected) / THROTTLE_RPS
     return {
         "order": order,
+        "latency_ms": LATENCY_S * 1000,
         "invitations": invitations,
         "batches": batches,
         "redelivered_messages": redelivered,

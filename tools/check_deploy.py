@@ -51,6 +51,7 @@ NOTIFICATION_ROUTES = ("NotificationEmail", "CentralEventBusArn")
 _STAND_IN = {
     "AWS::SNS::Topic": "arn:aws-us-gov:sns:ap-southeast-2:123456789012:" + "n" * 256,
     "AWS::SQS::Queue": "https://sqs.ap-southeast-2.amazonaws.com/123456789012/" + "n" * 80,  # Ref is the URL
+    "AWS::DynamoDB::Table": "n" * 255,  # Ref is the table's name
 }
 _GENERIC_STAND_IN = "arn:aws-us-gov:service:ap-southeast-2:123456789012:" + "n" * 256
 _NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")

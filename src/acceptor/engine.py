@@ -5,12 +5,20 @@ a batch of share events names, or whose type and sharer it names), each with the
 decide only on what ``ListShareInvitations`` returned (``listing``), stay inside the invocation's
 ``Deadline``, and record each outcome the moment it is known (``recorder``), on the worker that made it:
 a crash, a timeout or a failing neighbour loses no record.
+
+A sweep is a pipeline (``pipeline``): each type's pages are read on their own thread and every page is
+decided and acted on as soon as it arrives, the reading kept just ahead of the work. Whether answering
+invitations while paging shifts later pages (an offset-based NextToken) is not documented: a type whose
+invitations were answered before its last page was read is listed again, and only what was not yet seen
+is decided, until such a pass finds nothing new (at most ``SWEEP_PASSES`` passes).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
@@ -19,9 +27,10 @@ from acceptor.fanout import Threads
 from acceptor.listing import Lister, asked_by
 from acceptor.organizations import ancestries_of
 from acceptor.outcomes import HintResults, HintStatus, Outcome, Result, Summary, hint_status
+from acceptor.pipeline import Pipeline
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
-from acceptor.wellarchitected import ShareInvitations, UpdateStatus
-from policy import Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate
+from acceptor.wellarchitected import OUT_OF_TIME, PAGE_SIZE, ListError, ShareInvitations, UpdateStatus
+from policy import RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate
 
 
 class AncestryLookup(Protocol):
@@ -29,6 +38,9 @@ class AncestryLookup(Protocol):
 
 
 _APPLIED = {Action.ACCEPT: Result.ACCEPTED, Action.REJECT: Result.REJECTED}
+# Outcomes after which the invitation is no longer listed: the listing may have shifted under the reader.
+_LEAVES_LISTING = frozenset({Result.ACCEPTED, Result.REJECTED, Result.ALREADY_SETTLED})
+SWEEP_PASSES = 8  # under offset paging each pass finds about half of what the last one skipped
 
 
 class _Run(NamedTuple):
@@ -58,6 +70,7 @@ class Acceptor:
         self._log = log
         self._notifier = notifier
         self._sinks = tuple(sinks)
+        self._workers = max(1, max_workers)
         self._fan_out = Threads(max_workers)
         self._clock = clock
         self._sleep = sleep
@@ -67,12 +80,81 @@ class Acceptor:
     def sweep(self, policy: Policy, deadline: Deadline | None = None, summary: Summary | None = None) -> Summary:
         """Decide every pending invitation of every resource type, recording into ``summary`` as it goes."""
         run = self._start(policy, deadline, summary)
-        # List everything first: answering invitations while paging could shift later pages. Whatever was
-        # read is acted on even when another type's listing failed: each summary stands on its own.
-        listed = run.lister.read()
-        self._settle_all(run, listed.items)
+        seen: set[str] = set()
+        ancestries: dict[str, OrgAncestry] = {}
+        types: Sequence[str] = RESOURCE_TYPES
+        for number in range(SWEEP_PASSES):
+            types = self._sweep_pass(run, types, seen, ancestries, first=number == 0)
+            if not types or run.deadline.expired():
+                break
+        else:
+            for rtype in types:  # still shifting: what the last pass may have skipped waits for the next run
+                run.recorder.listing_failed(
+                    rtype, ListError(OUT_OF_TIME, f"listed {SWEEP_PASSES} times and still shifting under the reader")
+                )
         run.recorder.digest(run.deadline)
         return run.recorder.summary
+
+    def _sweep_pass(
+        self,
+        run: _Run,
+        types: Sequence[str],
+        seen: set[str],
+        ancestries: dict[str, OrgAncestry],
+        *,
+        first: bool,
+    ) -> list[str]:
+        """List ``types``, deciding each page as it arrives; the types to list again (see the module)."""
+        lock = threading.Lock()
+        resolving = threading.Lock()
+        left: Counter[str] = Counter()  # per type: invitations that left the listing in this pass
+        shifted: set[str] = set()
+
+        def pages(rtype: str) -> Iterator[list[dict[str, Any]]]:
+            left_at_last_read = 0
+            try:
+                for page in run.lister.pages(rtype):
+                    fresh = []
+                    with lock:
+                        if left[rtype] > left_at_last_read:
+                            shifted.add(rtype)  # answered between two reads: this page may have shifted
+                        left_at_last_read = left[rtype]
+                        for item in page:
+                            inv_id = item.get("ShareInvitationId")
+                            if isinstance(inv_id, str):
+                                if inv_id in seen:
+                                    continue
+                                seen.add(inv_id)
+                            elif not first:
+                                continue  # an item without an id was decided (left pending) by the first pass
+                            fresh.append(item)
+                    self._resolve(run, fresh, ancestries, resolving)
+                    yield fresh
+            except ListError as err:
+                run.recorder.listing_failed(rtype, err)
+
+        def settle(item: dict[str, Any]) -> Outcome:
+            outcome = self._settle(run, item, ancestries)
+            run.recorder.outcome(outcome)
+            if outcome.result in _LEAVES_LISTING:
+                with lock:
+                    left[str(item.get("ShareResourceType"))] += 1
+            return outcome
+
+        ahead = max(PAGE_SIZE, 2 * self._workers)
+        Pipeline(settle, workers=self._workers, ahead=ahead).run([pages(rtype) for rtype in types])
+        return [rtype for rtype in types if rtype in shifted]
+
+    def _resolve(
+        self, run: _Run, items: list[dict[str, Any]], ancestries: dict[str, OrgAncestry], lock: threading.Lock
+    ) -> None:
+        """Add the OU answers these items need (each sharer looked up once per run, whichever reader asks)."""
+        if not run.policy.uses_ous:
+            return
+        with lock:  # readers of other types wait: a sharer they need may be the one being looked up
+            new = {item.get("SharedBy") for item in items} - ancestries.keys()
+            if new:
+                ancestries.update(self._ancestries(run, [{"SharedBy": sharer} for sharer in new]))
 
     def handle_hints(
         self,
@@ -177,7 +259,9 @@ class Acceptor:
             return Outcome(inv, decision, _APPLIED[decision.action], code, message, answer_lost=True)
         if update.status is UpdateStatus.ALREADY_SETTLED:
             return Outcome(inv, decision, Result.ALREADY_SETTLED, code, message)
-        if update.status is UpdateStatus.NOT_SENT:
+        if update.status in (UpdateStatus.NOT_SENT, UpdateStatus.THROTTLED, UpdateStatus.OUT_OF_TIME):
+            # The budget ran out, or the service's rate limit worked as designed: the next run decides it,
+            # nobody is paged.
             return Outcome(inv, decision, Result.DEFERRED, code, message)
         if (
             code == "ValidationException"

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from acceptor import logjson
 from acceptor.outcomes import Result, Summary, Tally
 from policy import Action
 
@@ -20,7 +21,12 @@ SERVICE = "wa-share-acceptor"
 DEFAULT_NAMESPACE = "WellArchitectedShareAcceptor"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE)
+# One line per decision: the cheaper JSON functions write the same lines (docs/performance.md).
+logger = Logger(
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE,
+    json_serializer=logjson.serialize,
+    json_deserializer=logjson.deserialize,
+)
 metrics = Metrics(namespace=NAMESPACE)
 
 # metric name -> what it counts (README lists the same table)
@@ -29,7 +35,7 @@ METRICS = {
     "InvitationsRejected": "invitations the policy rejected (and the update applied, unless dry run)",
     "InvitationsIgnored": "invitations left pending: no rule matched (NonMatchingAction=IGNORE) or an input missing",
     "InvitationsAlreadySettled": "updates answered Conflict/ResourceNotFound: settled, revoked or expired meanwhile",
-    "InvitationsDeferred": "invitations left for the next sweep because the function ran out of time",
+    "InvitationsDeferred": "invitations left for the next run: time ran out, or throttled past their retries",
     "InvitationsNotFound": "share events whose invitation was not (yet) listed; left for the sweep",
     "DecisionFailures": "updates that failed after retries, plus listings that failed",
     "OrgLookupFailures": "sharers whose OUs could not be looked up (their OU rules were left undecided)",

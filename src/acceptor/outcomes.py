@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple, overload
 
-from acceptor.wellarchitected import OUT_OF_TIME, ListError
+from acceptor.wellarchitected import ListError
 from policy import Action, Decision, Invitation, Reason
 
 
@@ -146,7 +146,7 @@ class Summary:
     def listing_failed(self, resource_type: str, error: ListError) -> None:
         with self._lock:
             self.complete = False
-            if error.code == OUT_OF_TIME:
+            if error.deferred:
                 self.not_listed.append(resource_type)
             else:
                 self.list_errors[resource_type] = str(error)
@@ -186,9 +186,11 @@ class Summary:
             "dry_run": self.dry_run,
             "complete": self.complete,
             "invitations": self.invitations,
-            "accept": self.count_of(Action.ACCEPT),
-            "reject": self.count_of(Action.REJECT),
+            # What was applied (in dry run: what would be); a decision deferred or failed is not counted here.
+            "accept": self.count_of(Action.ACCEPT) if self.dry_run else self.count_of(Result.ACCEPTED),
+            "reject": self.count_of(Action.REJECT) if self.dry_run else self.count_of(Result.REJECTED),
             "ignore": self.count_of(Action.IGNORE),
+            "deferred": self.count_of(Result.DEFERRED),
             "results": {r.value: self.count_of(r) for r in Result if self.count_of(r)},
             "failed": self.failed,
             "failures": self.failures,

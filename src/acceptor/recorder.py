@@ -97,8 +97,10 @@ class Recorder:
 
     def listing_failed(self, resource_type: str, error: ListError) -> None:
         self.summary.listing_failed(resource_type, error)
-        if error.code == OUT_OF_TIME:
-            self._log.info("listing stopped: out of time", extra={"resource_type": resource_type, "error": str(error)})
+        if error.deferred:
+            late = error.code == OUT_OF_TIME
+            message = "listing stopped: out of time" if late else "listing stopped: still throttled"
+            self._log.info(message, extra={"resource_type": resource_type, "error": str(error)})
         else:
             self._log.warning(
                 "listing invitations failed",

@@ -11,12 +11,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from acceptor.concurrency import ConcurrencyLimit
+from acceptor.continuation import Chain, DynamoLease, LambdaInvoker
 from acceptor.deadline import Deadline
 from acceptor.decision_events import DecisionEvents
 from acceptor.engine import Acceptor
 from acceptor.observability import logger
 from acceptor.policy_source import PolicySource
 from acceptor.settings import Settings, load_settings
+from acceptor.throttle import AdaptiveRate
 from acceptor.wellarchitected import Clients, ShareInvitations
 from policy.identifiers import is_account_id
 
@@ -26,6 +29,21 @@ class Components(NamedTuple):
     acceptor: Acceptor
     policy_source: PolicySource
     decision_events: DecisionEvents | None = None  # None: DECISION_EVENT_BUS is empty
+    chain: Chain = Chain(None, None)  # the sweep's continuation (off without a lease table)
+
+
+def share_invitations(
+    clients: Clients,
+    cap: int,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ShareInvitations:
+    """The Well-Architected adapter as the functions use it: paced, with at most ``cap`` requests in flight
+    and the number in flight adapted to latency and throttling (``acceptor.concurrency``)."""
+    rate = AdaptiveRate(clock=clock, sleep=sleep)
+    limit = ConcurrencyLimit(cap, clock=clock, paced_rate=lambda: rate.rate)
+    return ShareInvitations(clients=clients, rate=rate, concurrency=limit, sleep=sleep, clock=clock)
 
 
 _cached: Components | None = None
@@ -42,6 +60,8 @@ def build(
     ssm_client: Any = None,
     s3_client: Any = None,
     events_client: Any = None,
+    dynamodb_client: Any = None,
+    lambda_client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Components:
     """Wire the acceptor for these settings; real AWS clients unless some are given.
@@ -67,7 +87,7 @@ def build(
     clients = Clients(wellarchitected_client, wellarchitected_factory)
     clients.fitting(float("inf"))  # the usual client, built with the container rather than on first use
     acceptor = Acceptor(
-        ShareInvitations(clients=clients, sleep=sleep),
+        share_invitations(clients, settings.max_workers, sleep=sleep),
         ancestry=ancestry,
         log=logger,
         notifier=notifier,
@@ -86,7 +106,15 @@ def build(
         s3_region=settings.policy_s3_region,
         s3_client=s3_client,
     )
-    return Components(settings, acceptor, source, events)
+    chain = Chain(None, None)
+    # `sam local invoke` resolves the table's Ref to a placeholder: a local run neither locks nor continues.
+    if settings.sweep_lock_table and os.environ.get("AWS_SAM_LOCAL") != "true":
+        chain = Chain(
+            DynamoLease(settings.sweep_lock_table, dynamodb_client),
+            LambdaInvoker(lambda_client),
+            max_runs=settings.max_chain_runs,
+        )
+    return Components(settings, acceptor, source, events, chain)
 
 
 def components(env: Mapping[str, str] | None = None) -> Components:
@@ -113,6 +141,12 @@ def deadline(context: Any, settings: Settings) -> Deadline:
     if remaining is None:
         return Deadline.unlimited()
     return Deadline.within(remaining() / 1000.0, settings.safety_margin_seconds)
+
+
+def run_seconds(context: Any, default: float = 900.0) -> float:
+    """The time this invocation was given (what is left at its start); ``default`` when unknown."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000.0 if remaining is not None else default
 
 
 def own_account(context: Any) -> str | None:

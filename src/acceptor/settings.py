@@ -37,6 +37,8 @@ _DOCUMENT_REPLACES = {name: field for name, field in VARIABLE_FIELDS.items() if 
 _EVENT_BUS_NAME = r"[A-Za-z0-9._/-]{1,256}"
 _EVENT_BUS = rf"{_EVENT_BUS_NAME}|arn:{_PARTITION}:events:{_REGION}:[0-9]{{12}}:event-bus/{_EVENT_BUS_NAME}"
 DEFAULT_EVENT_BUS = "default"
+# A DynamoDB table name (the sweep's lease; set by the template).
+_TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
 _INTEGER = r"-?[0-9]{1,15}"
 _DECIMAL = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
 
@@ -53,7 +55,7 @@ class Settings(NamedTuple):
     policy: Policy
     organizations_role_arn: str | None = None
     org_cache_ttl_seconds: float = 900.0
-    max_workers: int = 4
+    max_workers: int = 32  # SweepConcurrency: the most requests in flight (docs/performance.md)
     safety_margin_seconds: float = 10.0
     hint_lookup_attempts: int = 2
     notification_topic_arn: str | None = None
@@ -63,6 +65,8 @@ class Settings(NamedTuple):
     policy_s3_uri: str | None = None  # the policy document is this S3 object (s3://bucket/key[?versionId=...])
     policy_s3_region: str | None = None  # the bucket's region, when not the function's own
     decision_event_bus: str | None = None  # decision and run events go to this bus; None: no events
+    sweep_lock_table: str | None = None  # the lease that keeps one sweep at a time; continuation needs it
+    max_chain_runs: int = 12  # runs one chain of continuations may take (Lambda stops a chain after 16)
 
 
 def _number(
@@ -114,7 +118,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     topic_arn = _arn(env, "NOTIFICATION_TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN", problems)
 
     ttl = _number(env, "ORG_CACHE_TTL_SECONDS", 900.0, 0, 86_400, problems)
-    workers = _number(env, "MAX_WORKERS", 4, 1, 64, problems, integer=True)
+    workers = _number(env, "MAX_WORKERS", 32, 1, 64, problems, integer=True)
     margin = _number(env, "SAFETY_MARGIN_SECONDS", 10.0, 0, 600, problems)
     attempts = _number(env, "HINT_LOOKUP_ATTEMPTS", 2, 1, 10, problems, integer=True)
 
@@ -133,6 +137,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         if "DECISION_EVENT_BUS" in env
         else DEFAULT_EVENT_BUS
     )
+    lock_table = _arn(env, "SWEEP_LOCK_TABLE", _TABLE_NAME, "a DynamoDB table name", problems)
+    chain_runs = _number(env, "MAX_CHAIN_RUNS", 12, 1, 15, problems, integer=True)
     sources = [n for n in _DOCUMENT_SOURCES if env.get(n, "").strip(ASCII_SPACE)]
     if len(sources) > 1:
         problems.append(
@@ -165,6 +171,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         policy_s3_uri=s3_uri,
         policy_s3_region=s3_region,
         decision_event_bus=bus,
+        sweep_lock_table=lock_table,
+        max_chain_runs=int(chain_runs),
     )
 
 

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from acceptor import aws_errors
 from acceptor.aws_errors import MalformedResponse
+from acceptor.concurrency import ConcurrencyLimit, Gate
 from acceptor.deadline import Deadline
 from acceptor.throttle import AdaptiveRate, backoff_delay
 
@@ -41,6 +42,8 @@ class UpdateStatus(StrEnum):
     APPLIED_ANSWER_LOST = "applied_answer_lost"  # an attempt may have applied; the retry found it settled
     ALREADY_SETTLED = "already_settled"
     FAILED = "failed"
+    THROTTLED = "throttled"  # still throttled when its retries or the time ran out: not carried out
+    OUT_OF_TIME = "out_of_time"  # a retryable error (5xx, a lost connection), and no time left to retry it
     NOT_SENT = "not_sent"  # no time left to send it
 
 
@@ -56,6 +59,12 @@ class ListError(RuntimeError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(f"ListShareInvitations failed: {code}: {message}")
+
+    @property
+    def deferred(self) -> bool:
+        """Not a failure: the time ran out, or the service kept throttling the listing (its rate limit
+        working as designed). The rest of the type is left for the next run."""
+        return self.code == OUT_OF_TIME or self.code in aws_errors.THROTTLING_CODES
 
 
 class OutOfTime(Exception):
@@ -115,54 +124,101 @@ class ShareInvitations:
         *,
         clients: Clients | None = None,
         max_attempts: int = 6,
+        max_throttled_attempts: int = 20,
         rate: AdaptiveRate | None = None,
+        concurrency: ConcurrencyLimit | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clients = clients or Clients(client)
         self._max_attempts = max_attempts
+        self._max_throttled = max(max_attempts, max_throttled_attempts)
         self._rate = rate or AdaptiveRate(sleep=sleep)
+        self.concurrency = concurrency
+        self._gate = Gate(concurrency) if concurrency is not None else None
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
         self._count_lock = threading.Lock()
         self.calls = 0  # API calls sent, retries included
+
+    @property
+    def most_in_flight(self) -> int:
+        """The most requests this adapter had in flight at once (0 without a concurrency limit)."""
+        return self._gate.most_in_flight if self._gate is not None else 0
+
+    @property
+    def paced_rate(self) -> float | None:
+        """Requests/s the client paces itself at (None until the service first throttled)."""
+        return self._rate.rate
 
     def _count(self) -> None:
         with self._count_lock:
             self.calls += 1
 
     def _call(self, operation: str, deadline: Deadline, attempts: list[Exception], **params: Any) -> dict[str, Any]:
-        """Call with pacing and retries inside the deadline.
+        """Call with pacing, the concurrency limit and retries inside the deadline.
 
         Each failed attempt's error is appended to ``attempts``. Re-raises the last error when retries run
         out or do not apply; raises OutOfTime when not even the first attempt fits, MalformedResponse when
-        the answer cannot be read.
+        the answer cannot be read. Throttled attempts have their own, larger allowance: the pacing spaces
+        them, and throttling is no failure.
         """
+        throttled = 0
         while True:
             client = self._clients.fitting(deadline.left())
             if not self._rate.acquire(max_wait=deadline.left() - min_attempt_seconds()):
                 raise OutOfTime("the paced wait for the next request does not fit in the time left")
-            client = self._clients.fitting(deadline.left())  # the wait may have used some of it
-            self._count()
+            gate = self._gate
+            if gate is not None and not gate.enter(timeout=max(0.0, deadline.left() - min_attempt_seconds())):
+                raise OutOfTime("no room among the requests in flight within the time left")
             try:
-                response = getattr(client, operation)(**params)
+                client = self._clients.fitting(deadline.left())  # the waits may have used some of it
+                self._count()
+                started = self._clock()
+                try:
+                    response: dict[str, Any] = getattr(client, operation)(**params)
+                except (ClientError, BotoCoreError) as err:
+                    self._report(err, self._clock() - started)
+                    raise
+                if self.concurrency is not None:
+                    self.concurrency.succeeded(self._clock() - started)
             except (ClientError, BotoCoreError) as err:
                 attempts.append(err)
+                _code, retryable = aws_errors.code(err), aws_errors.is_retryable(err)
                 if aws_errors.is_throttling(err):
+                    throttled += 1
                     self._rate.throttled()
-                if not aws_errors.is_retryable(err) or len(attempts) >= self._max_attempts:
+                    out_of_retries = throttled >= self._max_throttled
+                else:
+                    self._rate.answered()
+                    out_of_retries = len(attempts) - throttled >= self._max_attempts  # throttles have their own
+                if not retryable or out_of_retries:
                     raise
-                delay = backoff_delay(len(attempts), rng=self._rng)
+                delay = backoff_delay(min(len(attempts), 6), rng=self._rng)
                 if deadline.left() - delay < min_attempt_seconds():
-                    raise  # a retry would not finish in time: the last error stands
+                    # A retry would not finish in time: the budget ran out, not the service.
+                    raise OutOfTime(f"no time left to retry {_code}") from err
                 self._sleep(delay)
                 continue
             except aws_errors.PARSER_FAILURES as err:  # botocore could not read the answer
                 raise MalformedResponse(operation, f"{type(err).__name__}: {err}") from err
+            finally:
+                if gate is not None:
+                    gate.leave()
             self._rate.succeeded()
             if not isinstance(response, dict):
                 raise MalformedResponse(operation, f"a {type(response).__name__}, not an object")
             return response
+
+    def _report(self, err: Exception, seconds: float) -> None:
+        if self.concurrency is None:
+            return
+        if aws_errors.is_throttling(err):
+            self.concurrency.throttled(seconds)
+        else:
+            self.concurrency.failed(seconds)
 
     def pages(self, resource_type: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
         """Yield pages of one resource type's pending ShareInvitationSummaries, following NextToken.
@@ -213,14 +269,19 @@ class ShareInvitations:
         except OutOfTime as err:
             if not attempts:
                 return UpdateResult(UpdateStatus.NOT_SENT, OUT_OF_TIME, str(err))
-            last = attempts[-1]
-            return UpdateResult(
-                UpdateStatus.FAILED, aws_errors.code(last), f"{aws_errors.message(last)} (no time left to retry)"
-            )
+            code, message = aws_errors.code(attempts[-1]), aws_errors.message(attempts[-1])
+            if aws_errors.is_throttling(attempts[-1]):
+                return UpdateResult(UpdateStatus.THROTTLED, code, f"{message} (no time left to retry)")
+            # Retryable, but the run's budget ended first: the next run lists it again (and, if this
+            # attempt did apply it, finds it gone).
+            return UpdateResult(UpdateStatus.OUT_OF_TIME, code, f"{message} (no time left to retry)")
         except MalformedResponse as err:
             return UpdateResult(UpdateStatus.FAILED, err.code, str(err))
         except (ClientError, BotoCoreError) as err:
             code, message = aws_errors.code(err), aws_errors.message(err)
+            if aws_errors.is_throttling(err):
+                why = "retries" if sum(map(aws_errors.is_throttling, attempts)) >= self._max_throttled else "time"
+                return UpdateResult(UpdateStatus.THROTTLED, code, f"{message} (still throttled when its {why} ran out)")
             if code not in _SETTLED:
                 return UpdateResult(UpdateStatus.FAILED, code, message)
             earlier = attempts[:-1]

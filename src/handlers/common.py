@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from acceptor import runtime
+from acceptor.continuation import RunResult
 from acceptor.deadline import Deadline
 from acceptor.events import InvalidEvent
 from acceptor.observability import emit_decision_events, emit_invalid_event, emit_policy_load_failure, logger
-from acceptor.outcomes import Summary
+from acceptor.outcomes import Result, Summary
 from acceptor.policy_source import PolicyUnavailable
 from acceptor.settings import ConfigurationError
 from policy import Policy
@@ -75,3 +76,15 @@ def publish_run(
     sent = events.flush(deadline)
     emit_decision_events(sent.published, sent.failed)
     return {"published": sent.published, "failed": sent.failed, "errors": sent.errors}
+
+
+def run_result(summary: Summary) -> RunResult:
+    """What decides whether a sweep continues: work left (deferred, or types not listed to the end for want
+    of time), progress (something decided), and whether a listing failed outright. Failed updates do not
+    stop a chain: they are counted and alarmed on, and the rest of the backlog still deserves its turn."""
+    deferred = summary.count_of(Result.DEFERRED)
+    return RunResult(
+        failed=bool(summary.list_errors),
+        work_left=deferred > 0 or bool(summary.not_listed),
+        progressed=summary.invitations > deferred,
+    )

@@ -37,6 +37,9 @@ ALLOWED_ACTIONS = {
     "ssm:GetParameter",  # only on PolicyParameter, only when set (tests/contract/test_policy_templates.py)
     "s3:GetObject",  # only on PolicyS3Uri's object, only when set (tests/contract/test_policy_s3_templates.py)
     "s3:GetObjectVersion",  # the same, when it pins a version
+    "dynamodb:PutItem",  # these three only on the lease and the sweep itself (test_template_continuation.py)
+    "dynamodb:DeleteItem",
+    "lambda:InvokeFunction",
 }
 STAR_RESOURCE_OK = {"wellarchitected", "xray"}  # these actions support no resource ARNs
 
@@ -73,6 +76,11 @@ ROLE_STATEMENTS = [
     for name, r in RESOURCES.items()
     if r["Type"] == "AWS::IAM::Role"
     for s in statements(r["Properties"].get("Policies", []))
+] + [
+    (r["Properties"]["RoleName"]["Ref"], s)
+    for r in RESOURCES.values()
+    if r["Type"] == "AWS::IAM::RolePolicy"
+    for s in statements(r["Properties"]["PolicyDocument"])
 ]
 
 

@@ -129,7 +129,9 @@ def test_pagination_over_more_than_fifty(sim: Simulator) -> None:
     sim.reset_stats()
     run = invoke(sweep.lambda_handler, SCHEDULED, components(sim))
     assert run.result["accept"] == 120
-    assert sim.stats["ListShareInvitations"] == 3 + 3  # three workload pages, one empty page per other type
+    # three workload pages, one empty page per other type, and one (empty) confirming page for workloads:
+    # they were answered while being paged, which may shift pages where the service pages by offset
+    assert sim.stats["ListShareInvitations"] == 3 + 3 + 1
     assert sim.stats["UpdateShareInvitation"] == 120
     wa = sim.client(account=RECIPIENT)
     assert wa.list_share_invitations()["ShareInvitationSummaries"] == []

@@ -247,13 +247,13 @@ def test_summary_counts_and_shapes() -> None:
         "accept": 3,
         "reject": 0,
         "ignore": 1,
+        "deferred": 1,
         "results": {"accepted": 3, "left_pending": 1, "failed": 1, "deferred": 1},
-        "failed": 3,
+        "failed": 2,  # a throttled listing is deferred, not failed: the next run lists that type
         "failures": [{"share_invitation_id": "12345", "error_code": "E", "error_message": "m"}],
         "not_found": 1,
-        "list_error": "LENS: ListShareInvitations failed: AccessDenied: no; "
-        "TEMPLATE: ListShareInvitations failed: Throttling: slow",
-        "not_listed": ["PROFILE"],
+        "list_error": "LENS: ListShareInvitations failed: AccessDenied: no",
+        "not_listed": ["PROFILE", "TEMPLATE"],
         "org_lookup_failures": 0,
         "malformed_items": 3,
         "answer_lost": 2,
@@ -286,7 +286,10 @@ def test_sweep_lists_every_type_and_decides_each_invitation() -> None:
     )
     log = Log()
     summary = Acceptor(wa, log=log).sweep(allow(denied_accounts=frozenset({DENIED})))
-    assert sorted(wa.listings) == ["LENS", "PROFILE", "TEMPLATE", "WORKLOAD"]
+    assert sorted(set(wa.listings)) == ["LENS", "PROFILE", "TEMPLATE", "WORKLOAD"]
+    # An invitation of WORKLOAD was answered between its two pages (the sweep is a pipeline): whether that
+    # shifted the second page is unknown, so WORKLOAD alone is listed again, and that pass finds nothing new.
+    assert sorted(wa.listings) == ["LENS", "PROFILE", "TEMPLATE", "WORKLOAD", "WORKLOAD"]
     assert sorted(wa.updated) == [(inv_id(1), "ACCEPT"), (inv_id(2), "REJECT"), (inv_id(3), "ACCEPT")]
     assert results(summary) == {"accepted": 2, "rejected": 1, "left_pending": 1}
     assert summary.invitations == 4 and summary.complete
@@ -399,14 +402,15 @@ def test_several_workers_list_and_update_concurrently() -> None:
     assert threading.get_ident() not in wa.threads
 
 
-def test_a_single_invitation_is_decided_on_the_calling_thread() -> None:
+def test_a_single_hinted_invitation_is_decided_on_the_calling_thread() -> None:
+    # (A sweep is a pipeline: with several workers its pages are decided by the pool, whatever their size.)
     class Lonely(FakeWA):
         def update(self, share_invitation_id: str, action: str, deadline: Deadline | None = None) -> UpdateResult:
             self.update_thread = threading.get_ident()
             return super().update(share_invitation_id, action, deadline)
 
     wa = Lonely(pages={"WORKLOAD": [[item(1)]]})
-    Acceptor(wa, max_workers=4, log=NULL_LOG).sweep(allow())
+    Acceptor(wa, max_workers=4, log=NULL_LOG).handle_hints(allow(), [hint(1)])
     assert wa.update_thread == threading.get_ident()
 
 
@@ -417,8 +421,10 @@ def _one(answer: UpdateResult | Exception, sharer: str = TRUSTED, **kwargs: Any)
     wa = FakeWA(pages={"WORKLOAD": [[item(1, sharer=sharer)]]}, updates={inv_id(1): answer}, **kwargs)
     log = Log()
     summary = Acceptor(wa, log=log).sweep(allow(denied_accounts=frozenset({DENIED})))
-    action = "reject" if sharer == DENIED else "accept"
-    assert summary.to_dict()[action] == 1  # whatever became of the update, the decision is kept and counted
+    action = Action.REJECT if sharer == DENIED else Action.ACCEPT
+    assert summary.count_of(action) == 1  # whatever became of the update, the decision is kept and counted
+    applied = summary.count_of(Result.REJECTED if action is Action.REJECT else Result.ACCEPTED)
+    assert summary.to_dict()[action.value.lower()] == applied  # the summary's count: only what was applied
     return summary, log, wa
 
 
@@ -489,7 +495,7 @@ def test_a_validation_error_for_an_invitation_no_longer_listed_counts_as_settled
     log = Log()
     summary = Acceptor(wa, log=log).sweep(allow())
     assert results(summary) == {"already_settled": 1}  # the second listing holds another invitation only
-    assert summary.to_dict()["accept"] == 1
+    assert summary.count_of(Action.ACCEPT) == 1 and summary.to_dict()["accept"] == 0  # decided, not applied here
     fields = next(f for _, f in log.find("invitation decided") if f["share_invitation_id"] == inv_id(1))
     assert fields["error_code"] == "ValidationException"
     assert fields["error_message"] == "invalid invitation (no longer listed: settled, revoked or expired meanwhile)"
@@ -523,8 +529,9 @@ def test_an_expired_deadline_defers_every_invitation() -> None:
 
     class Late(FakeWA):
         def pages(self, rtype: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
-            yield from super().pages(rtype, deadline)
-            now[0] = 11.0  # the listing used up the time
+            for page in super().pages(rtype, deadline):
+                now[0] = 11.0  # reading the page used up the time
+                yield page
 
     wa = Late(pages={"WORKLOAD": [[item(1), item(2)]]})
     log = Log()
@@ -1088,8 +1095,13 @@ def test_lookups_run_on_the_calling_thread_with_one_worker_or_one_sharer() -> No
     assert ancestry.threads == {threading.get_ident()} and len(ancestry.asked) == 2
     ancestry = Ancestry({TRUSTED: OrgAncestry.found({OU})})
     wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2)]]})
-    Acceptor(wa, ancestry=ancestry, max_workers=4, log=NULL_LOG).sweep(policy)
+    Acceptor(wa, ancestry=ancestry, max_workers=4, log=NULL_LOG).handle_hints(policy, [hint(1), hint(2)])
     assert ancestry.threads == {threading.get_ident()} and ancestry.asked == [TRUSTED]
+    # A sweep (a pipeline) looks each sharer up once, on the thread reading the page that names it
+    ancestry = Ancestry({TRUSTED: OrgAncestry.found({OU})})
+    wa = FakeWA(pages={"WORKLOAD": [[item(1)], [item(2)]]})
+    Acceptor(wa, ancestry=ancestry, max_workers=4, log=NULL_LOG).sweep(policy)
+    assert ancestry.asked == [TRUSTED]
 
 
 def test_a_crash_while_reading_or_deciding_one_invitation_fails_only_that_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1208,3 +1220,126 @@ def test_every_decision_record_reaches_the_extra_sinks_after_its_log_line() -> N
     assert [record for _, record in seen] == logged
     assert [n for n, _ in seen] == [1, 2, 3]
     assert [record["result"] for _, record in seen] == ["accepted", "left_pending", "failed"]
+
+
+# -- throughput: the pipeline, shifting pages, throttling ---------------------------------------------
+
+
+class OffsetPaged(FakeWA):
+    """A listing whose NextToken is an offset into what is pending now (the pessimistic reading): an
+    invitation answered between two reads shifts the later pages, so a reader that ignored it would
+    skip invitations."""
+
+    def __init__(self, ids: list[int], page_size: int = 2) -> None:
+        super().__init__()
+        self.pending = [item(n) for n in ids]
+        self.page_size = page_size
+
+    def pages(self, rtype: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
+        with self._lock:
+            self.listings.append(rtype)
+        if rtype != "WORKLOAD":
+            yield []
+            return
+        offset = 0
+        while True:
+            with self._lock:  # the answer and its NextToken are both made at the read
+                page = [dict(i) for i in self.pending[offset : offset + self.page_size]]
+                more = offset + self.page_size < len(self.pending)
+            yield page
+            if not more:
+                return
+            offset += self.page_size
+
+    def update(self, share_invitation_id: str, action: str, deadline: Deadline | None = None) -> UpdateResult:
+        answer = super().update(share_invitation_id, action, deadline)
+        with self._lock:
+            self.pending = [i for i in self.pending if i["ShareInvitationId"] != share_invitation_id]
+        return answer
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_listing_that_shifts_while_answering_loses_no_invitation(workers: int) -> None:
+    # Given ten pending invitations listed two per page by offset, answered as they are read
+    wa = OffsetPaged(list(range(1, 11)))
+    summary = Acceptor(wa, max_workers=workers, log=NULL_LOG).sweep(allow())
+    # Then every one is decided once: the shifted type was listed again until a pass found nothing new
+    assert sorted(i for i, _ in wa.updated) == [inv_id(n) for n in range(1, 11)]
+    assert results(summary) == {"accepted": 10} and summary.complete
+    assert wa.pending == []
+    assert 2 <= wa.listings.count("WORKLOAD") <= 5 and wa.listings.count("LENS") == 1
+
+
+def test_a_listing_still_shifting_after_the_last_pass_leaves_the_run_incomplete() -> None:
+    import acceptor.engine as engine
+
+    wa = OffsetPaged(list(range(1, 41)))
+    summary = Acceptor(wa, max_workers=1, log=NULL_LOG).sweep(allow(), Deadline.unlimited())
+    assert results(summary) == {"accepted": 40}
+    # With one pass allowed, the skipped invitations are left for the next run, and the run says so
+    wa = OffsetPaged(list(range(1, 11)))
+    original = engine.SWEEP_PASSES
+    engine.SWEEP_PASSES = 1
+    try:
+        summary = Acceptor(wa, max_workers=1, log=NULL_LOG).sweep(allow())
+    finally:
+        engine.SWEEP_PASSES = original
+    assert results(summary) == {"accepted": 6} and len(wa.pending) == 4  # pages 1-2, 5-6 and 9-10
+    assert summary.not_listed == ["WORKLOAD"] and not summary.complete and summary.failed == 0
+
+
+def test_updates_start_before_the_listing_of_a_type_ends() -> None:
+    # Given a type whose second page can only be read once an invitation of the first was updated
+    updated = threading.Event()
+
+    class Waiting(FakeWA):
+        def pages(self, rtype: str, deadline: Deadline | None = None) -> Iterator[list[Any]]:
+            if rtype != "WORKLOAD":
+                yield []
+                return
+            yield [item(1), item(2)]
+            assert updated.wait(30), "no update was sent while the listing went on"
+            yield [item(3)]
+
+        def update(self, share_invitation_id: str, action: str, deadline: Deadline | None = None) -> UpdateResult:
+            updated.set()
+            return super().update(share_invitation_id, action, deadline)
+
+    wa = Waiting()
+    summary = Acceptor(wa, max_workers=4, log=NULL_LOG).sweep(allow())
+    assert results(summary) == {"accepted": 3}
+
+
+def test_an_update_throttled_past_its_retries_is_deferred_not_failed() -> None:
+    # Given an update the service kept throttling until its retries (or the time) ran out
+    throttled = UpdateResult(UpdateStatus.THROTTLED, "ThrottlingException", "Rate exceeded (still throttled ...)")
+    wa = FakeWA(pages={"WORKLOAD": [[item(1), item(2)]]}, updates={inv_id(2): throttled})
+    log = Log()
+    summary = Acceptor(wa, log=log, max_workers=1).sweep(allow())
+    # Then it is deferred: counted apart, no failure, and the run is incomplete (the next run decides it)
+    assert results(summary) == {"accepted": 1, "deferred": 1}
+    assert summary.failed == 0 and summary.failures == [] and not summary.complete
+    assert log.find("invitation deferred to the next sweep") == [
+        ("info", {"share_invitation_id": inv_id(2), "reason_detail": "Rate exceeded (still throttled ...)"})
+    ]
+    # And a hinted invitation throttled so is worth delivering again
+    wa = FakeWA(pages={"WORKLOAD": [[item(2)]]}, updates={inv_id(2): throttled})
+    found = Acceptor(wa, log=NULL_LOG).handle_hints(allow(), [hint(2)])
+    assert found.status == {inv_id(2): HintStatus.RETRY} and found.summary.failed == 0
+
+
+def test_an_update_out_of_time_for_its_retry_is_deferred_not_failed() -> None:
+    unfinished = UpdateResult(UpdateStatus.OUT_OF_TIME, "InternalServerException", "oops (no time left to retry)")
+    wa = FakeWA(pages={"WORKLOAD": [[item(1)]]}, updates={inv_id(1): unfinished})
+    summary = Acceptor(wa, log=NULL_LOG).sweep(allow())
+    assert results(summary) == {"deferred": 1} and summary.failed == 0 and not summary.complete
+
+
+def test_a_listing_throttled_past_its_retries_is_left_for_the_next_run_not_failed() -> None:
+    throttled = ListError("ThrottlingException", "Rate exceeded")
+    wa = FakeWA(pages={"WORKLOAD": [[item(1)]]}, errors={"LENS": throttled})
+    log = Log()
+    summary = Acceptor(wa, log=log).sweep(allow())
+    assert summary.failed == 0 and summary.list_errors == {} and summary.not_listed == ["LENS"]
+    assert not summary.complete and results(summary) == {"accepted": 1}
+    assert log.find("listing stopped: still throttled")[0][1]["resource_type"] == "LENS"

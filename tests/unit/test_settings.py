@@ -15,7 +15,7 @@ def test_defaults() -> None:
     s = load_settings(BASE)
     assert (s.org_cache_ttl_seconds, s.max_workers, s.safety_margin_seconds, s.hint_lookup_attempts) == (
         900.0,
-        4,
+        32,
         10.0,
         2,
     )
@@ -185,3 +185,26 @@ def test_errors_name_the_invisible_characters() -> None:
         f"ORGANIZATIONS_ROLE_ARN: {ROLE + chr(0xA0) + 'x'!r} is not an IAM role ARN; it holds non-ASCII U+00A0",
         "MAX_WORKERS: '\uff11\uff12' is not a whole number (ASCII digits 0-9); it holds non-ASCII U+FF11, U+FF12",
     ]
+
+
+def test_continuation_settings() -> None:
+    # Given nothing: no lease table (no continuation) and a chain bound below Lambda's recursion stop
+    s = load_settings(BASE)
+    assert (s.sweep_lock_table, s.max_chain_runs) == (None, 12)
+    s = load_settings({**BASE, "SWEEP_LOCK_TABLE": "stack-SweepLockTable-1AB2", "MAX_CHAIN_RUNS": "3"})
+    assert (s.sweep_lock_table, s.max_chain_runs) == ("stack-SweepLockTable-1AB2", 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SWEEP_LOCK_TABLE", "a b", "SWEEP_LOCK_TABLE: 'a b' is not a DynamoDB table name"),
+        ("SWEEP_LOCK_TABLE", "t\u00e9ble", "is not a DynamoDB table name"),
+        ("MAX_CHAIN_RUNS", "16", "MAX_CHAIN_RUNS: '16' is outside 1..15"),
+        ("MAX_CHAIN_RUNS", "0", "MAX_CHAIN_RUNS: '0' is outside 1..15"),
+    ],
+)
+def test_bad_continuation_settings_are_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        load_settings({**BASE, name: value})
+    assert any(message in p for p in err.value.problems)

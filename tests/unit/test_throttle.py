@@ -88,3 +88,53 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.1 <= delays[0] <= 0.2
     assert all(d <= 1.0 for d in delays)
     assert delays[-1] >= 0.5
+
+
+def test_by_default_the_cap_rises_by_a_share_of_itself() -> None:
+    # Given a client capped near 10 requests/s and another near 100
+    for observed in (10, 100):
+        t = FakeTime()
+        rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, decrease=0.5)
+        for _ in range(observed * 2):
+            rate.acquire()
+            t.now += 0.5 / observed
+        rate.throttled()
+        before = rate.rate
+        assert before == observed  # half of the 2 x observed requests sent in the last second
+        # When a second passes with requests getting through
+        t.now += 1.0
+        rate.succeeded()
+        # Then each rises by a fifth of its own rate: 1/s and 10/s
+        assert rate.rate is not None and before is not None
+        assert abs(rate.rate - before * 1.2) < 1e-6
+
+
+def test_a_tiny_rate_still_rises() -> None:
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, min_rate=1.0, decrease=0.1)
+    rate.acquire()
+    rate.throttled()
+    assert rate.rate == 1.0
+    t.now += 4.0
+    rate.succeeded()
+    assert rate.rate == 2.0  # at least 0.25 requests/s per second
+
+
+def test_a_throttle_cuts_below_what_the_service_let_through_not_below_what_was_sent() -> None:
+    # Given 10 requests/s answered for two seconds, then a second in which few were sent (callers backing off)
+    t = FakeTime()
+    rate = AdaptiveRate(clock=t.clock, sleep=t.sleep, decrease=0.9)
+    for _ in range(20):
+        rate.acquire()
+        rate.succeeded()
+        t.now += 0.1
+    rate.throttled()
+    assert rate.rate is not None and 8.0 <= rate.rate <= 9.0  # 0.9 x the about 10/s let through
+    t.now += 1.0
+    rate.acquire()  # one request sent in the last second
+    for _ in range(10):
+        rate.answered()  # errors count as let through: they were not throttled
+        t.now += 0.1
+    rate.throttled()
+    # Then the cap follows the answers (about 5/s over the window), not the one request sent
+    assert rate.rate is not None and rate.rate > 4.0

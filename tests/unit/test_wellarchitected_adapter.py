@@ -160,14 +160,15 @@ def test_update_outcomes_without_retry(
 
 def test_update_retries_5xx_and_throttling_then_reports_failure(client: tuple[object, Stubber]) -> None:
     wa, stub = client
-    for _ in range(2):
+    for _ in range(4):
         stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
         stub.add_client_error("update_share_invitation", "InternalServerException", http_status_code=500)
     a = adapter(wa, max_attempts=4)
     result = a.update(INV, "ACCEPT")
     assert result.status is UpdateStatus.FAILED
     assert result.error_code == "InternalServerException"
-    assert a.calls == 4
+    # Throttles do not use up the allowance for errors: four 5xx, with a throttle before each
+    assert a.calls == 8
 
 
 def test_update_refuses_unknown_actions(client: tuple[object, Stubber]) -> None:
@@ -209,7 +210,9 @@ def test_a_retry_that_cannot_finish_in_time_is_not_started(client: tuple[object,
     a = ShareInvitations(wa, sleep=clock.sleep, rate=AdaptiveRate(sleep=clock.sleep, clock=clock))
     deadline = Deadline(work=clock.now + min_attempt_seconds() + 0.05, hard=clock.now + 60, clock=clock)
     result = a.update(INV, "ACCEPT", deadline)
-    assert result.status is UpdateStatus.FAILED and result.error_code == "InternalServerException"
+    # The budget ran out, not the service: OUT_OF_TIME (the engine defers it), with the error that stood
+    assert result.status is UpdateStatus.OUT_OF_TIME and result.error_code == "InternalServerException"
+    assert "(no time left to retry)" in (result.message or "")
     assert a.calls == 1  # the 5xx is retryable, but a backoff plus another attempt does not fit
 
 
@@ -306,3 +309,62 @@ def test_malformed_list_answers_are_list_errors(body: dict[str, object]) -> None
     with pytest.raises(ListError) as err:
         list(adapter(Lying()).pages("LENS"))
     assert err.value.code == "MalformedResponse"
+
+
+def test_an_update_throttled_past_its_retries_is_throttled_not_failed(client: tuple[object, Stubber]) -> None:
+    # Given a service that throttles every attempt
+    wa, stub = client
+    for _ in range(5):
+        stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
+    a = adapter(wa, max_attempts=3, max_throttled_attempts=5)
+    # When the update runs out of throttle retries (more than max_attempts: throttling has its own allowance)
+    result = a.update(INV, "ACCEPT")
+    # Then it is THROTTLED, with the service's code, and nothing was applied
+    assert result.status is UpdateStatus.THROTTLED
+    assert result.error_code == "ThrottlingException"
+    assert "retries ran out" in (result.message or "")
+    assert a.calls == 5
+
+
+def test_an_update_throttled_when_the_budget_runs_out_is_throttled(client: tuple[object, Stubber]) -> None:
+    # Given one throttled attempt and no time left for another
+    wa, stub = client
+    stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
+    clock = FakeClock()
+    a = ShareInvitations(wa, sleep=clock.sleep, rate=AdaptiveRate(sleep=clock.sleep, clock=clock))
+    deadline = Deadline(work=clock.now + min_attempt_seconds() + 0.05, hard=clock.now + 60, clock=clock)
+    result = a.update(INV, "ACCEPT", deadline)
+    assert result.status is UpdateStatus.THROTTLED
+    assert "no time left to retry" in (result.message or "")
+    assert a.calls == 1
+
+
+def test_throttles_before_a_5xx_do_not_make_it_fail_early(client: tuple[object, Stubber]) -> None:
+    # Given five throttles, then one 5xx, then success, with an allowance of two attempts for errors
+    wa, stub = client
+    for _ in range(5):
+        stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
+    stub.add_client_error("update_share_invitation", "InternalServerException", http_status_code=500)
+    stub.add_response("update_share_invitation", {})
+    result = adapter(wa, max_attempts=2).update(INV, "ACCEPT")
+    # Then the 5xx is retried: it is the first error, whatever the throttles before it
+    assert result.status is UpdateStatus.APPLIED
+
+
+def test_the_concurrency_limit_learns_from_each_attempt(client: tuple[object, Stubber]) -> None:
+    from acceptor.concurrency import ConcurrencyLimit
+
+    wa, stub = client
+    stub.add_client_error("update_share_invitation", "ThrottlingException", http_status_code=429)
+    stub.add_response("update_share_invitation", {})
+    stub.add_response("update_share_invitation", {})
+    clock = FakeClock()
+    limit = ConcurrencyLimit(8, clock=clock)
+    a = ShareInvitations(
+        wa, sleep=clock.sleep, rate=AdaptiveRate(sleep=clock.sleep, clock=clock), concurrency=limit, clock=clock
+    )
+    assert a.update(INV, "ACCEPT").status is UpdateStatus.APPLIED
+    assert limit.throttles == 1 and limit.cuts == 1
+    assert a.update(INV, "REJECT").status is UpdateStatus.APPLIED
+    assert limit.limit == 2  # cut to 1, then one per round trip: 1 -> 2 -> 2.5
+    assert limit.latency == 0.0
