@@ -26,7 +26,7 @@ MAX_CHAIN_RUNS = 15  # the most a chain may be configured to run: Lambda stops a
 DEFAULT_CHAIN_RUNS = 12
 LEASE_KEY = "sweep"
 LEASE_GRACE_SECONDS = 60.0  # a lease outlives its run by this much: a crashed run blocks no one for long
-_CHAIN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_CHAIN_ID = r"[A-Za-z0-9-]{1,64}"  # compiled (and cached by re) on first use: not at every cold start
 
 
 class InvalidMarker(ValueError):
@@ -56,7 +56,7 @@ def parse_marker(event: Mapping[str, Any]) -> Step:
     if not isinstance(body, dict) or set(body) != {"chain", "run"}:
         raise InvalidMarker(f"{MARKER} must be an object with 'chain' and 'run', not {json.dumps(body)[:200]}")
     chain, run = body["chain"], body["run"]
-    if not isinstance(chain, str) or not _CHAIN_ID.fullmatch(chain):
+    if not isinstance(chain, str) or not re.fullmatch(_CHAIN_ID, chain):
         raise InvalidMarker(f"continuation chain {chain!r} is not 1-64 ASCII letters, digits or hyphens")
     if type(run) is not int or not 2 <= run <= MAX_CHAIN_RUNS:
         raise InvalidMarker(f"continuation run {run!r} is not a whole number within 2..{MAX_CHAIN_RUNS}")
@@ -65,7 +65,7 @@ def parse_marker(event: Mapping[str, Any]) -> Step:
 
 def first_step(request_id: str | None, clock: Callable[[], float] = time.time) -> Step:
     """A new chain, named after the invocation that starts it."""
-    chain = request_id if isinstance(request_id, str) and _CHAIN_ID.fullmatch(request_id) else None
+    chain = request_id if isinstance(request_id, str) and re.fullmatch(_CHAIN_ID, request_id) else None
     return Step(chain or f"chain-{int(clock() * 1000)}", 1)
 
 

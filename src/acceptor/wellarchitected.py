@@ -43,7 +43,7 @@ class UpdateStatus(StrEnum):
     ALREADY_SETTLED = "already_settled"
     FAILED = "failed"
     THROTTLED = "throttled"  # still throttled when its retries or the time ran out: not carried out
-    OUT_OF_TIME = "out_of_time"  # a retryable error (5xx, a lost connection), and no time left to retry it
+    OUT_OF_TIME = "out_of_time"  # an answered 5xx, and no time left to retry it (a hang stays FAILED)
     NOT_SENT = "not_sent"  # no time left to send it
 
 
@@ -198,8 +198,10 @@ class ShareInvitations:
                     raise
                 delay = backoff_delay(min(len(attempts), 6), rng=self._rng)
                 if deadline.left() - delay < min_attempt_seconds():
-                    # A retry would not finish in time: the budget ran out, not the service.
-                    raise OutOfTime(f"no time left to retry {_code}") from err
+                    if isinstance(err, ClientError):
+                        # The service answered at once (a 5xx): the budget ran out, not the service.
+                        raise OutOfTime(f"no time left to retry {_code}") from err
+                    raise  # a hang or a lost connection took the time: that error stands
                 self._sleep(delay)
                 continue
             except aws_errors.PARSER_FAILURES as err:  # botocore could not read the answer
@@ -272,9 +274,11 @@ class ShareInvitations:
             code, message = aws_errors.code(attempts[-1]), aws_errors.message(attempts[-1])
             if aws_errors.is_throttling(attempts[-1]):
                 return UpdateResult(UpdateStatus.THROTTLED, code, f"{message} (no time left to retry)")
-            # Retryable, but the run's budget ended first: the next run lists it again (and, if this
-            # attempt did apply it, finds it gone).
-            return UpdateResult(UpdateStatus.OUT_OF_TIME, code, f"{message} (no time left to retry)")
+            if isinstance(attempts[-1], ClientError):
+                # An answered 5xx, and the run's budget ended first: the next run lists it again (and, if
+                # this attempt did apply it, finds it gone).
+                return UpdateResult(UpdateStatus.OUT_OF_TIME, code, f"{message} (no time left to retry)")
+            return UpdateResult(UpdateStatus.FAILED, code, f"{message} (no time left to retry)")
         except MalformedResponse as err:
             return UpdateResult(UpdateStatus.FAILED, err.code, str(err))
         except (ClientError, BotoCoreError) as err:
