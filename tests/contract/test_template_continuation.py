@@ -3,44 +3,20 @@ function itself."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from tools.cfn_template import load_template
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = load_template(ROOT / "template.yaml")
-RESOURCES = TEMPLATE["Resources"]
-
-
-def _statements(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "Effect" in node and "Action" in node:
-            found.append(node)
-        for value in node.values():
-            found.extend(_statements(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_statements(value))
-    return found
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return action if isinstance(action, list) else [action]
+from tests.support.acceptor_template import RESOURCES, TEMPLATE
+from tests.support.templates import as_list, statements
 
 
 def test_only_the_sweep_may_invoke_and_only_itself() -> None:
     invoking = [
         (name, s)
         for name, r in RESOURCES.items()
-        for s in _statements(r.get("Properties", {}))
-        if any(a.startswith("lambda:") for a in _actions(s))
+        for s in statements(r.get("Properties", {}))
+        if any(a.startswith("lambda:") for a in as_list(s["Action"]))
     ]
     assert [name for name, _ in invoking] == ["SweepSelfInvokePolicy"]
     statement = invoking[0][1]
-    assert _actions(statement) == ["lambda:InvokeFunction"]
+    assert as_list(statement["Action"]) == ["lambda:InvokeFunction"]
     assert statement["Resource"] == {"Fn::GetAtt": ["SweepFunction", "Arn"]}
     assert RESOURCES["SweepSelfInvokePolicy"]["Properties"]["RoleName"] == {"Ref": "SweepRole"}
 
@@ -54,11 +30,11 @@ def test_the_lease_is_the_only_dynamodb_resource_and_only_the_sweep_writes_it() 
     writers = [
         (name, s)
         for name, r in RESOURCES.items()
-        for s in _statements(r.get("Properties", {}))
-        if any(a.startswith("dynamodb:") for a in _actions(s))
+        for s in statements(r.get("Properties", {}))
+        if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
     ]
     assert [name for name, _ in writers] == ["SweepRole"]
-    assert sorted(_actions(writers[0][1])) == ["dynamodb:DeleteItem", "dynamodb:PutItem"]
+    assert sorted(as_list(writers[0][1]["Action"])) == ["dynamodb:DeleteItem", "dynamodb:PutItem"]
     assert writers[0][1]["Resource"] == {"Fn::GetAtt": ["SweepLockTable", "Arn"]}
 
 
