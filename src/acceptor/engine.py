@@ -6,19 +6,15 @@ decide only on what ``ListShareInvitations`` returned (``listing``), stay inside
 ``Deadline``, and record each outcome the moment it is known (``recorder``), on the worker that made it:
 a crash, a timeout or a failing neighbour loses no record.
 
-A sweep is a pipeline (``pipeline``): each type's pages are read on their own thread and every page is
-decided and acted on as soon as it arrives, the reading kept just ahead of the work. Whether answering
-invitations while paging shifts later pages (an offset-based NextToken) is not documented: a type whose
-invitations were answered before its last page was read is listed again, and only what was not yet seen
-is decided, until such a pass finds nothing new (at most ``SWEEP_PASSES`` passes).
+A sweep reads in passes (``sweep_reading``, at most ``SWEEP_PASSES``), each a pipeline that settles every
+page as soon as it arrives; a type that shifted under its reader is listed again.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from acceptor.deadline import Deadline
@@ -27,9 +23,9 @@ from acceptor.fanout import Threads
 from acceptor.listing import Lister, asked_by
 from acceptor.organizations import ancestries_of
 from acceptor.outcomes import HintResults, HintStatus, Outcome, Result, Summary, hint_status
-from acceptor.pipeline import Pipeline
 from acceptor.recorder import DecisionSink, Log, Notifier, Recorder
-from acceptor.wellarchitected import OUT_OF_TIME, PAGE_SIZE, ListError, ShareInvitations, UpdateStatus
+from acceptor.sweep_reading import SweepReading
+from acceptor.wellarchitected import ShareInvitations, UpdateStatus
 from policy import RESOURCE_TYPES, Action, Decision, Invitation, OrgAncestry, Policy, Reason, evaluate
 
 
@@ -38,8 +34,6 @@ class AncestryLookup(Protocol):
 
 
 _APPLIED = {Action.ACCEPT: Result.ACCEPTED, Action.REJECT: Result.REJECTED}
-# Outcomes after which the invitation is no longer listed: the listing may have shifted under the reader.
-_LEAVES_LISTING = frozenset({Result.ACCEPTED, Result.REJECTED, Result.ALREADY_SETTLED})
 SWEEP_PASSES = 8  # under offset paging each pass finds about half of what the last one skipped
 
 
@@ -80,81 +74,12 @@ class Acceptor:
     def sweep(self, policy: Policy, deadline: Deadline | None = None, summary: Summary | None = None) -> Summary:
         """Decide every pending invitation of every resource type, recording into ``summary`` as it goes."""
         run = self._start(policy, deadline, summary)
-        seen: set[str] = set()
-        ancestries: dict[str, OrgAncestry] = {}
-        types: Sequence[str] = RESOURCE_TYPES
-        for number in range(SWEEP_PASSES):
-            types = self._sweep_pass(run, types, seen, ancestries, first=number == 0)
-            if not types or run.deadline.expired():
-                break
-        else:
-            for rtype in types:  # still shifting: what the last pass may have skipped waits for the next run
-                run.recorder.listing_failed(
-                    rtype, ListError(OUT_OF_TIME, f"listed {SWEEP_PASSES} times and still shifting under the reader")
-                )
+        lookup = (lambda items: self._ancestries(run, items)) if policy.uses_ous else None
+        reading = SweepReading(run.lister, lookup=lookup, on_failure=run.recorder.listing_failed)
+        settle = partial(self._recorded, run, ancestries=reading.ancestries)
+        reading.read(RESOURCE_TYPES, settle, workers=self._workers, passes=SWEEP_PASSES, expired=run.deadline.expired)
         run.recorder.digest(run.deadline)
         return run.recorder.summary
-
-    def _sweep_pass(
-        self,
-        run: _Run,
-        types: Sequence[str],
-        seen: set[str],
-        ancestries: dict[str, OrgAncestry],
-        *,
-        first: bool,
-    ) -> list[str]:
-        """List ``types``, deciding each page as it arrives; the types to list again (see the module)."""
-        lock = threading.Lock()
-        resolving = threading.Lock()
-        left: Counter[str] = Counter()  # per type: invitations that left the listing in this pass
-        shifted: set[str] = set()
-
-        def pages(rtype: str) -> Iterator[list[dict[str, Any]]]:
-            left_at_last_read = 0
-            try:
-                for page in run.lister.pages(rtype):
-                    fresh = []
-                    with lock:
-                        if left[rtype] > left_at_last_read:
-                            shifted.add(rtype)  # answered between two reads: this page may have shifted
-                        left_at_last_read = left[rtype]
-                        for item in page:
-                            inv_id = item.get("ShareInvitationId")
-                            if isinstance(inv_id, str):
-                                if inv_id in seen:
-                                    continue
-                                seen.add(inv_id)
-                            elif not first:
-                                continue  # an item without an id was decided (left pending) by the first pass
-                            fresh.append(item)
-                    self._resolve(run, fresh, ancestries, resolving)
-                    yield fresh
-            except ListError as err:
-                run.recorder.listing_failed(rtype, err)
-
-        def settle(item: dict[str, Any]) -> Outcome:
-            outcome = self._settle(run, item, ancestries)
-            run.recorder.outcome(outcome)
-            if outcome.result in _LEAVES_LISTING:
-                with lock:
-                    left[str(item.get("ShareResourceType"))] += 1
-            return outcome
-
-        ahead = max(PAGE_SIZE, 2 * self._workers)
-        Pipeline(settle, workers=self._workers, ahead=ahead).run([pages(rtype) for rtype in types])
-        return [rtype for rtype in types if rtype in shifted]
-
-    def _resolve(
-        self, run: _Run, items: list[dict[str, Any]], ancestries: dict[str, OrgAncestry], lock: threading.Lock
-    ) -> None:
-        """Add the OU answers these items need (each sharer looked up once per run, whichever reader asks)."""
-        if not run.policy.uses_ous:
-            return
-        with lock:  # readers of other types wait: a sharer they need may be the one being looked up
-            new = {item.get("SharedBy") for item in items} - ancestries.keys()
-            if new:
-                ancestries.update(self._ancestries(run, [{"SharedBy": sharer} for sharer in new]))
 
     def handle_hints(
         self,
@@ -183,7 +108,7 @@ class Acceptor:
             listed = found.by_id.get(hint.key)
             if isinstance(hint, ShareHint) and listed and hint.claimed_sharer not in (None, listed.get("SharedBy")):
                 run.recorder.disagreement(hint.invitation_id, str(hint.claimed_sharer), listed.get("SharedBy"))
-        outcomes = self._settle_all(run, list(found.by_id.values()))
+        outcomes = self._settle_all(run, found.by_id)
         status: dict[str, HintStatus] = {}
         for hint in hints:
             if hint.key not in status:
@@ -206,17 +131,17 @@ class Acceptor:
 
     # -- the stages -------------------------------------------------------------------------------
 
-    def _settle_all(self, run: _Run, items: list[dict[str, Any]]) -> dict[str, Outcome]:
-        """Settle each item (fanned out); each outcome is recorded by the worker that settled it."""
-        ancestries = self._ancestries(run, items)
+    def _settle_all(self, run: _Run, by_id: dict[str, dict[str, Any]]) -> dict[str, Outcome]:
+        """Settle each listed invitation (fanned out); each outcome is recorded by the worker that settled it."""
+        items = list(by_id.values())
+        outcomes = self._fan_out(partial(self._recorded, run, ancestries=self._ancestries(run, items)), items)
+        return dict(zip(by_id, outcomes, strict=True))
 
-        def settle(item: dict[str, Any]) -> Outcome:
-            outcome = self._settle(run, item, ancestries)
-            run.recorder.outcome(outcome)
-            return outcome
-
-        outcomes = self._fan_out(settle, items)
-        return {item["ShareInvitationId"]: o for item, o in zip(items, outcomes, strict=True) if _named(item)}
+    def _recorded(self, run: _Run, item: dict[str, Any], ancestries: Mapping[str, OrgAncestry]) -> Outcome:
+        """Settle one item and record its outcome, on the worker that settled it."""
+        outcome = self._settle(run, item, ancestries)
+        run.recorder.outcome(outcome)
+        return outcome
 
     def _ancestries(self, run: _Run, items: list[dict[str, Any]]) -> dict[str, OrgAncestry]:
         """Each sharer's place in the organization, looked up at most once per run (only for OU rules)."""
@@ -277,10 +202,6 @@ def _decide(policy: Policy, inv: Invitation, ancestries: Mapping[str, OrgAncestr
     """The policy's decision for one invitation (pure)."""
     sharer = inv.shared_by if isinstance(inv.shared_by, str) else ""
     return evaluate(policy, inv, ancestries.get(sharer) if policy.uses_ous else None)
-
-
-def _named(item: dict[str, Any]) -> bool:
-    return isinstance(item.get("ShareInvitationId"), str)
 
 
 def _unreadable(item: dict[str, Any]) -> Invitation:
