@@ -157,3 +157,12 @@ def test_ancestries_of_looks_up_each_well_formed_sharer_once() -> None:
 
     ancestries_of(["222222222222", "444444444444"], lookup, fan_out=fan_out)
     assert used == [2]
+
+
+def test_the_summary_shows_every_tally() -> None:
+    summary = Summary(dry_run=False)
+    for n, tally in enumerate(Tally, 1):
+        summary.tally(tally, n)
+    shown = summary.to_dict()
+    assert {tally.value: shown[tally.value] for tally in Tally} == {t.value: n for n, t in enumerate(Tally, 1)}
+    assert all(summary.count_of(t) == n for n, t in enumerate(Tally, 1))
