@@ -210,3 +210,15 @@ def test_fan_out_keeps_the_order_and_uses_threads_only_when_it_helps() -> None:
 
     threads.clear()
     assert Threads(2)(together, [1, 2]) == [2, 4] and caller not in threads and len(threads) == 2
+
+
+def test_other_junk_in_a_relisting_is_reported_and_find_lists_once_unless_asked() -> None:
+    junk, on_junk = reports()
+    source = Pages({"WORKLOAD": lambda n: [["x"]] if n == 0 else [["y", "x"]]})
+    lister = Lister(source, on_junk=on_junk)
+    lister.read(["WORKLOAD"])
+    lister.read(["WORKLOAD"])
+    assert junk == [("WORKLOAD", "x"), ("WORKLOAD", "y")]  # y is new, x was seen
+    once = Pages({"WORKLOAD": [[]]})
+    found = Lister(once).find({"WORKLOAD": {f"{1:032x}"}}, sleep=lambda _s: None)
+    assert once.listings == ["WORKLOAD"] and found.by_id == {}

@@ -179,3 +179,12 @@ def test_a_sharer_hint_is_counted_apart_and_logged_at_info_never_as_invalid() ->
         ),
         ("info", "no invitation of this sharer listed; left for the sweep", where),
     ]
+
+
+def test_the_summary_shows_every_tally() -> None:
+    summary = Summary(dry_run=False)
+    for n, tally in enumerate(Tally, 1):
+        summary.tally(tally, n)
+    shown = summary.to_dict()
+    assert {tally.value: shown[tally.value] for tally in Tally} == {t.value: n for n, t in enumerate(Tally, 1)}
+    assert all(summary.count_of(t) == n for n, t in enumerate(Tally, 1))
