@@ -52,7 +52,7 @@ DAYS ?= 7
 # `make mutation MODULE=src/acceptor/events.py` -> mutmut's names for that module's mutants: acceptor.events.*
 MUTATION_MODULES = $(if $(MODULE),$(MODULE),src/policy src/acceptor/events.py src/acceptor/engine.py \
     src/acceptor/outcomes.py src/acceptor/listing.py src/acceptor/recorder.py src/acceptor/fanout.py \
-    src/acceptor/sweep_reading.py)
+    src/acceptor/sweep_reading.py src/acceptor/pipeline.py)
 MUTANT_GLOBS = $(foreach m,$(MUTATION_MODULES),"$(subst /,.,$(patsubst src/%,%,$(basename $(patsubst %/,%,$(m))))).*")
 
 .PHONY: help venv sam-venv test test-fast lint typecheck demo simulator probe-aws invoke check-policy guardrails build validate bench mutation \
