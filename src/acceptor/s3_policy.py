@@ -112,7 +112,7 @@ class S3PolicyProvider(BaseProvider):
         return {"document": document}
 
     def _get_multiple(self, path: str, **sdk_options: Any) -> dict[str, str]:
-        raise NotImplementedError("a policy document is one object: use document()")
+        raise S3PolicyError(f"{path}: a policy document is one S3 object; get_multiple does not apply (use document())")
 
     def _read(self, uri: str, location: S3Location, response: Any) -> S3Document:
         body = response.get("Body") if isinstance(response, dict) else None

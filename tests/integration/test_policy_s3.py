@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
@@ -487,3 +488,10 @@ def test_read_s3_policy_reports_every_problem_of_an_invalid_document(s3: Any) ->
     with pytest.raises(PolicyUnavailable, match="ORGANIZATIONS_ROLE_ARN is empty"):
         read_s3_policy(URI, organizations=False, s3_client=s3)
     assert read_s3_policy(URI, organizations=True, s3_client=s3).uses_ous
+
+
+def test_get_multiple_is_refused_with_the_modules_own_error(s3: Any) -> None:
+    # A policy document is one object: Powertools' get_multiple has nothing to read, and says so
+    # (Powertools wraps a provider's error in its GetParameterError).
+    with pytest.raises(GetParameterError, match="a policy document is one S3 object; get_multiple does not apply"):
+        S3PolicyProvider(s3).get_multiple(URI)
