@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,6 +19,14 @@ def test_every_item_of_every_source_is_worked_once() -> None:
     pipeline: Pipeline[str, str] = Pipeline(str.upper, workers=8, ahead=10)
     results = pipeline.run(sources)
     assert sorted(results) == sorted(item.upper() for source in sources for page in source for item in page)
+
+
+def test_after_a_run_nothing_waits_and_a_run_with_nothing_to_read_had_nothing_waiting() -> None:
+    pipeline: Pipeline[int, int] = Pipeline(lambda i: i, workers=3, ahead=4)
+    assert sorted(pipeline.run([[[1, 2], [3]], [[4, 5, 6]]])) == [1, 2, 3, 4, 5, 6]
+    assert pipeline._waiting == 0
+    idle: Pipeline[int, int] = Pipeline(lambda i: i, workers=3, ahead=4)
+    assert idle.run([]) == [] and idle.most_waiting == 0
 
 
 def test_work_starts_before_the_second_page_is_read() -> None:
@@ -124,3 +132,70 @@ def test_no_more_sources_are_read_at_once_than_readers() -> None:
     results = Pipeline(lambda i: i, workers=8, ahead=10, readers=2).run([source(n) for n in range(4)])
     assert sorted(results) == [0, 1, 2, 3]
     assert reading[1] == 2  # ...and never more
+
+
+class _WatchedCondition(threading.Condition):
+    """A condition that tells, each time a reader waits on it, whether the workers are all busy."""
+
+    def __init__(self, workers_busy: Callable[[], bool], blocked: threading.Event) -> None:
+        super().__init__()
+        self._workers_busy = workers_busy
+        self._blocked = blocked
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._workers_busy():  # every worker held: no item will start, this reader waits for good
+            self._blocked.set()
+        return super().wait(timeout)
+
+
+@pytest.mark.parametrize("ahead", [1, 3])
+def test_with_every_worker_held_the_reading_stops_once_ahead_items_wait(ahead: int) -> None:
+    # Given two workers held until released, and a source of one-item pages that counts its reads
+    workers, pages = 2, 12
+    release, settled = threading.Event(), threading.Event()
+    started, read = [0], [0]
+    pipeline: Pipeline[int, int] = Pipeline(lambda i: i, workers=workers, ahead=ahead)
+
+    def work(item: int) -> int:
+        with pipeline._cond:
+            started[0] += 1
+            pipeline._cond.notify_all()  # a reader that waits now sees the workers busy
+        assert release.wait(WAIT)
+        return item
+
+    def source() -> Iterator[list[int]]:
+        for p in range(pages):
+            read[0] += 1
+            yield [p]
+        settled.set()  # read to the end: the reading never stopped
+
+    pipeline._work = work
+    pipeline._cond = _WatchedCondition(lambda: started[0] == workers, settled)
+    results: list[int] = []
+    runner = threading.Thread(target=lambda: results.extend(pipeline.run([source()])), daemon=True)
+    runner.start()
+    assert settled.wait(WAIT)
+    # Then the reading stopped with the workers' items and ``ahead`` more read, not one page further
+    read_when_stopped, most = read[0], pipeline.most_waiting
+    release.set()
+    runner.join(WAIT)
+    assert not runner.is_alive()
+    assert read_when_stopped == workers + ahead
+    assert most == ahead
+    assert sorted(results) == list(range(pages)) and pipeline._waiting == 0
+
+
+def test_with_one_reader_no_other_source_is_read_at_the_same_time() -> None:
+    # While a source is read, its reader holds the only permit: another source could not start
+    permits_left: list[bool] = []
+    pipeline: Pipeline[int, int] = Pipeline(lambda i: i, workers=4, ahead=10, readers=1)
+
+    def source(n: int) -> Iterator[list[int]]:
+        got = pipeline._readers.acquire(blocking=False)
+        if got:
+            pipeline._readers.release()
+        permits_left.append(got)
+        yield [n]
+
+    assert sorted(pipeline.run([source(n) for n in range(3)])) == [0, 1, 2]
+    assert permits_left == [False, False, False]
